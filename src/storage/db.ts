@@ -1,0 +1,26 @@
+/**
+ * storage/db: the one database interface every capability writes its SQL against.
+ * Two drivers implement it (PGlite embedded, PostgreSQL via `pg`); both speak the PostgreSQL dialect, so the
+ * same SQL and migrations run on each. Parameters are always bound ($1, $2 …), never interpolated.
+ */
+export type SqlValue = string | number | bigint | boolean | null | Uint8Array | Date | string[] | number[];
+
+export interface QueryResult<Row> {
+  rows: Row[];
+  rowCount: number;
+}
+
+/** A handle that can run queries; inside `tx` it is bound to that transaction. */
+export interface Queryable {
+  query<Row = Record<string, unknown>>(sql: string, params?: SqlValue[]): Promise<QueryResult<Row>>;
+}
+
+export interface Db extends Queryable {
+  readonly driver: 'pglite' | 'postgres';
+  /**
+   * Runs `fn` in one transaction and commits, or rolls back if it throws. `fn` may be retried on a
+   * serialization failure, so it must not have effects outside the database: put those after commit.
+   */
+  tx<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
