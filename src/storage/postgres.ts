@@ -1,0 +1,63 @@
+/**
+ * storage/postgres: the production driver over `pg`. Transactions take a pooled client; a serialization or
+ * deadlock failure is retried, which is why `tx` callbacks must keep non-database effects until after commit.
+ */
+import pg from 'pg';
+import type { Db, Queryable, QueryResult, SqlValue } from './db.js';
+
+// int8 as a JS number (sequences and sizes stay below 2^53); the default would be a string.
+pg.types.setTypeParser(20, (value: string) => Number(value));
+
+const RETRYABLE = new Set(['40001', '40P01']);
+const MAX_ATTEMPTS = 5;
+
+function toParams(params: SqlValue[] | undefined): unknown[] | undefined {
+  if (!params) return undefined;
+  return params.map((p) => {
+    if (p instanceof Uint8Array && !Buffer.isBuffer(p)) return Buffer.from(p.buffer, p.byteOffset, p.byteLength);
+    if (typeof p === 'bigint') return p.toString();
+    return p;
+  });
+}
+
+function wrap(handle: pg.Pool | pg.PoolClient): Queryable {
+  return {
+    async query<Row>(sql: string, params?: SqlValue[]): Promise<QueryResult<Row>> {
+      const result = await handle.query(sql, toParams(params));
+      return { rows: result.rows as Row[], rowCount: result.rowCount ?? result.rows.length };
+    },
+  };
+}
+
+export async function openPostgres(url: string, poolSize = 10): Promise<Db> {
+  const pool = new pg.Pool({ connectionString: url, max: poolSize });
+  // A dropped backend (failover, admin kill) must not crash the process; the pool replaces the client.
+  pool.on('error', () => {});
+  await pool.query('select 1');
+  const base = wrap(pool);
+  return {
+    driver: 'postgres',
+    query: base.query,
+    async tx<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+      for (let attempt = 1; ; attempt++) {
+        const client = await pool.connect();
+        try {
+          await client.query('BEGIN');
+          const value = await fn(wrap(client));
+          await client.query('COMMIT');
+          return value;
+        } catch (err) {
+          await client.query('ROLLBACK').catch(() => {});
+          const code = (err as { code?: string }).code;
+          if (code && RETRYABLE.has(code) && attempt < MAX_ATTEMPTS) continue;
+          throw err;
+        } finally {
+          client.release();
+        }
+      }
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}

@@ -1,0 +1,39 @@
+// Both drivers speak the same dialect: the same statements give the same shapes (int8 as number, bytea as
+// bytes, arrays, timestamps), transactions roll back on throw, and migrations run once.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { runMigrations } from './index.js';
+import { testDrivers } from './testing.js';
+
+for (const driver of await testDrivers()) {
+  test(`storage on ${driver.name}`, { skip: driver.skip }, async (t) => {
+    const { db, cleanup } = await driver.open();
+    t.after(cleanup);
+    const migrations = [{ id: '0001-demo', sql: 'CREATE TABLE demo (id int8 PRIMARY KEY, body bytea, tags text[], at timestamptz)' }];
+    assert.deepEqual(await runMigrations(db, migrations), ['0001-demo']);
+    assert.deepEqual(await runMigrations(db, migrations), []);
+
+    await db.query('INSERT INTO demo VALUES ($1, $2, $3, $4)', [1, new Uint8Array([0, 255, 7]), ['a', 'b'], new Date(0)]);
+    const row = (await db.query<{ id: number; body: Uint8Array; tags: string[]; at: Date }>('SELECT * FROM demo')).rows[0];
+    assert.equal(row.id, 1);
+    assert.deepEqual([...row.body], [0, 255, 7]);
+    assert.deepEqual(row.tags, ['a', 'b']);
+    assert.equal(row.at.getTime(), 0);
+
+    await assert.rejects(
+      db.tx(async (tx) => {
+        await tx.query('INSERT INTO demo (id) VALUES (2)');
+        throw new Error('boom');
+      }),
+      /boom/,
+    );
+    const count = await db.query<{ n: number }>('SELECT count(*)::int8 AS n FROM demo');
+    assert.equal(count.rows[0].n, 1, 'the failed transaction left nothing');
+
+    const value = await db.tx(async (tx) => {
+      await tx.query('INSERT INTO demo (id) VALUES (3)');
+      return (await tx.query<{ n: number }>('SELECT count(*)::int8 AS n FROM demo')).rows[0].n;
+    });
+    assert.equal(value, 2);
+  });
+}
