@@ -210,15 +210,23 @@ function foldLeet(t: Units): Units {
   let lead = 0;
   while (lead < cs.length && isDigit(cs[lead]!)) lead++;
   if (lead > 0 && UNIT_SUFFIX.test(cs.slice(lead).join(''))) return t;
+  // lastAlnum: a symbol only stands for a letter when a letter or digit follows it in the word ("p!cs",
+  // not the "!" of "snap!!").
+  let lastAlnum = -1;
+  for (let k = cs.length - 1; k >= 0; k--) {
+    if (isLetter(cs[k]!) || isDigit(cs[k]!)) {
+      lastAlnum = k;
+      break;
+    }
+  }
   const out: string[] = new Array(cs.length);
   for (let k = 0; k < cs.length; k++) {
     const c = cs[k]!;
     let r = c;
     if (isDigit(c)) r = LEET_DIGITS[c] ?? c;
     else if (c in LEET_SYMBOLS) {
-      const next = cs[k + 1];
       const prev = cs[k - 1];
-      const innerNext = next !== undefined && (isLetter(next) || isDigit(next) || next in LEET_SYMBOLS);
+      const innerNext = k < lastAlnum;
       if (c === '@') r = k > 0 && innerNext ? 'a' : c; // a leading "@" is a handle, not an "a"
       else if (c === '!' || c === '|') r = innerNext && prev !== undefined ? LEET_SYMBOLS[c]! : c;
       else r = innerNext ? LEET_SYMBOLS[c]! : c;

@@ -1,0 +1,11 @@
+import { PGlite } from '@electric-sql/pglite';
+const db = new PGlite();
+await db.query('create table t (i bigint primary key, b bytea)');
+const blob = Buffer.from('aaaabbbbcc');
+const r0 = await db.query(`insert into t (i, b) select $1::bigint + o - 1, substring($2::bytea from s + 1 for l) from unnest($3::int[], $4::int[]) with ordinality as x(s, l, o)`, [10, blob, [0,4,8], [4,4,2]]);
+const r = await db.query('select i, b from t order by i');
+console.log(r0.affectedRows, r.rows, typeof r.rows[0].i);
+const r2 = await db.query('select i from t where i = any($1::bigint[])', [[10, 12]]);
+console.log(r2.rows);
+await db.query(`CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'nope'; END $$`);
+console.log(await db.query('select pg_advisory_xact_lock(12345)'));

@@ -1,0 +1,56 @@
+/**
+ * crypto/aead: AES-256-GCM sealing with a random 96-bit nonce and caller-supplied AAD.
+ * Sealed layout: version (1 byte, 0x01) || nonce (12) || ciphertext || tag (16). The AAD is not stored: the
+ * caller rebuilds it from the row (conversation, message, sender), so a ciphertext moved to another row fails.
+ */
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+
+const VERSION = 0x01;
+const NONCE_BYTES = 12;
+const TAG_BYTES = 16;
+
+export class DecryptError extends Error {
+  constructor() {
+    // Deliberately no detail: a decrypt failure message must not echo ciphertext, AAD or key material.
+    super('decryption failed');
+    this.name = 'DecryptError';
+  }
+}
+
+export function seal(key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Buffer {
+  if (key.length !== 32) throw new Error('AES-256-GCM needs a 32-byte key');
+  const nonce = randomBytes(NONCE_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', key, nonce);
+  cipher.setAAD(aad);
+  const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  return Buffer.concat([Buffer.from([VERSION]), nonce, body, cipher.getAuthTag()]);
+}
+
+export function open(key: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Buffer {
+  if (key.length !== 32) throw new Error('AES-256-GCM needs a 32-byte key');
+  if (sealed.length < 1 + NONCE_BYTES + TAG_BYTES || sealed[0] !== VERSION) throw new DecryptError();
+  const buf = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength);
+  const nonce = buf.subarray(1, 1 + NONCE_BYTES);
+  const tag = buf.subarray(buf.length - TAG_BYTES);
+  const body = buf.subarray(1 + NONCE_BYTES, buf.length - TAG_BYTES);
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', key, nonce);
+    decipher.setAAD(aad);
+    decipher.setAuthTag(tag);
+    return Buffer.concat([decipher.update(body), decipher.final()]);
+  } catch {
+    throw new DecryptError();
+  }
+}
+
+/** AAD from labelled parts, length-prefixed so ("ab","c") and ("a","bc") differ. */
+export function aadOf(...parts: string[]): Buffer {
+  const chunks: Buffer[] = [];
+  for (const part of parts) {
+    const bytes = Buffer.from(part, 'utf8');
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(bytes.length);
+    chunks.push(len, bytes);
+  }
+  return Buffer.concat(chunks);
+}

@@ -1,0 +1,116 @@
+/**
+ * safety/text/model: a small hashed-n-gram logistic-regression classifier for message text.
+ * Owns: the model file format (models/text-v1.bin), feature hashing, training and threshold logic.
+ * Exposes: loadTextModel, modelFromBytes, DEFAULT_MODEL_PATH, TextModel, TextScores.
+ * May import: safety/text/normalize (through prep.ts), node:fs, node:crypto, node:url.
+ * Never: decide enforcement on its own — scores and labels are signals for human review; never
+ *   fetch anything at run time; never log message text.
+ */
+
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { extractFeatures, FeatureBuffer } from './features.js';
+import { decodeModel, type ModelData } from './format.js';
+import { NORMALIZER_ID, prepareText } from './prep.js';
+
+export type TextScores = Record<string, number>;
+
+export interface TextModel {
+  version: string;
+  /** Output categories, in score order: 'hate', 'offensive', 'neither'. */
+  categories: string[];
+  /** Class probabilities (softmax; they sum to 1). */
+  score(text: string): TextScores;
+  /**
+   * Decision thresholds tuned on the dev splits: `hate` and `offensive` for Davidson-style
+   * three-way labels, `hatecheck.hate` for the binary hateful/non-hateful decision.
+   */
+  thresholds: Record<string, number>;
+  /**
+   * 'davidson' (default): 'hate' | 'offensive' | 'none' (the dataset's own label names).
+   * 'hatecheck': 'hateful' | 'non-hateful'.
+   */
+  predictLabel(text: string, dataset?: 'davidson' | 'hatecheck'): string;
+}
+
+/** The shipped model file, resolved relative to this source file. */
+export const DEFAULT_MODEL_PATH = fileURLToPath(new URL('../../../../models/text-v1.bin', import.meta.url));
+
+/** Builds a TextModel from decoded model data (used by the loader, training and tests). */
+export function modelFromData(data: ModelData): TextModel {
+  const { header, weights } = data;
+  const K = header.categories.length;
+  const cfg = header.features;
+  const bias = Float64Array.from(header.bias);
+  const buf = new FeatureBuffer();
+  const z = new Float64Array(K);
+  const iHate = header.categories.indexOf('hate');
+  const iOff = header.categories.indexOf('offensive');
+
+  // Fills `z` with probabilities; shares scratch buffers, which is safe because JS is single-threaded
+  // and nothing here awaits.
+  const probs = (text: string): Float64Array => {
+    const n = extractFeatures(prepareText(text), cfg, buf);
+    for (let k = 0; k < K; k++) z[k] = bias[k];
+    const idx = buf.idx;
+    const val = buf.val;
+    for (let j = 0; j < n; j++) {
+      const base = idx[j] * K;
+      const v = val[j];
+      for (let k = 0; k < K; k++) z[k] += weights[base + k] * v;
+    }
+    let m = z[0];
+    for (let k = 1; k < K; k++) if (z[k] > m) m = z[k];
+    let sum = 0;
+    for (let k = 0; k < K; k++) {
+      z[k] = Math.exp(z[k] - m);
+      sum += z[k];
+    }
+    for (let k = 0; k < K; k++) z[k] /= sum;
+    return z;
+  };
+
+  const thresholds = { ...header.thresholds };
+  return {
+    version: header.version,
+    categories: [...header.categories],
+    thresholds,
+    score(text: string): TextScores {
+      const p = probs(text);
+      const out: TextScores = {};
+      for (let k = 0; k < K; k++) out[header.categories[k]] = p[k];
+      return out;
+    },
+    predictLabel(text: string, dataset: 'davidson' | 'hatecheck' = 'davidson'): string {
+      const p = probs(text);
+      if (dataset === 'hatecheck') return p[iHate] >= thresholds['hatecheck.hate'] ? 'hateful' : 'non-hateful';
+      if (p[iHate] >= thresholds.hate) return 'hate';
+      if (p[iOff] >= thresholds.offensive) return 'offensive';
+      return 'none';
+    },
+  };
+}
+
+/** Decodes model bytes (checks magic, length and the weights sha256). */
+export function modelFromBytes(bytes: Uint8Array): TextModel {
+  const data = decodeModel(bytes);
+  if (data.header.normalizer !== NORMALIZER_ID) {
+    // Not fatal: the model still works, but features differ from training, so accuracy drops.
+    process.emitWarning(
+      `text model ${data.header.version} was trained with normaliser '${data.header.normalizer}' but '${NORMALIZER_ID}' is in use; retrain with npm run train`,
+    );
+  }
+  return modelFromData(data);
+}
+
+const cache = new Map<string, TextModel>();
+
+/** Loads (once per path) and returns the text model. Synchronous so callers can load at start-up. */
+export function loadTextModel(path: string = DEFAULT_MODEL_PATH): TextModel {
+  let model = cache.get(path);
+  if (!model) {
+    model = modelFromBytes(readFileSync(path));
+    cache.set(path, model);
+  }
+  return model;
+}
