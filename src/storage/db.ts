@@ -13,6 +13,8 @@ export interface QueryResult<Row> {
 /** A handle that can run queries; inside `tx` it is bound to that transaction. */
 export interface Queryable {
   query<Row = Record<string, unknown>>(sql: string, params?: SqlValue[]): Promise<QueryResult<Row>>;
+  /** Runs a script of several statements without parameters (migrations). */
+  exec(sql: string): Promise<void>;
 }
 
 export interface Db extends Queryable {

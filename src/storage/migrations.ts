@@ -24,7 +24,7 @@ export async function runMigrations(db: Db, migrations: Migration[]): Promise<st
   for (const m of [...migrations].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
     if (done.has(m.id)) continue;
     await db.tx(async (tx) => {
-      await tx.query(m.sql);
+      await tx.exec(m.sql);
       await tx.query('INSERT INTO storage_migrations (id) VALUES ($1)', [m.id]);
     });
     applied.push(m.id);

@@ -15,11 +15,14 @@ function toParams(params: SqlValue[] | undefined): unknown[] | undefined {
   return params.map((p) => (typeof p === 'bigint' ? p.toString() : p));
 }
 
-function wrap(handle: Pick<PGlite, 'query'>): Queryable {
+function wrap(handle: Pick<PGlite, 'query' | 'exec'>): Queryable {
   return {
     async query<Row>(sql: string, params?: SqlValue[]): Promise<QueryResult<Row>> {
       const result = await handle.query<Row>(sql, toParams(params));
       return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
+    },
+    async exec(sql: string) {
+      await handle.exec(sql);
     },
   };
 }
@@ -31,6 +34,7 @@ export async function openPglite(dataDir: string | null): Promise<Db> {
   return {
     driver: 'pglite',
     query: base.query,
+    exec: base.exec,
     async tx<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
       return pg.transaction(async (t) => fn(wrap(t)));
     },

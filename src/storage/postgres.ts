@@ -26,6 +26,9 @@ function wrap(handle: pg.Pool | pg.PoolClient): Queryable {
       const result = await handle.query(sql, toParams(params));
       return { rows: result.rows as Row[], rowCount: result.rowCount ?? result.rows.length };
     },
+    async exec(sql: string) {
+      await handle.query(sql);
+    },
   };
 }
 
@@ -38,6 +41,7 @@ export async function openPostgres(url: string, poolSize = 10): Promise<Db> {
   return {
     driver: 'postgres',
     query: base.query,
+    exec: base.exec,
     async tx<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
       for (let attempt = 1; ; attempt++) {
         const client = await pool.connect();

@@ -45,9 +45,9 @@ function transform(rgb: Uint8Array, w: number, h: number, v: PdqVariant): { rgb:
       let nx: number, ny: number;
       switch (v) {
         case 'orig': [nx, ny] = [x, y]; break;
-        case 'rot90': [nx, ny] = [h - 1 - y, x]; break; // clockwise
+        case 'rot90': [nx, ny] = [y, w - 1 - x]; break; // counter-clockwise, as the reference names it
         case 'rot180': [nx, ny] = [w - 1 - x, h - 1 - y]; break;
-        case 'rot270': [nx, ny] = [y, w - 1 - x]; break;
+        case 'rot270': [nx, ny] = [h - 1 - y, x]; break;
         case 'flipx': [nx, ny] = [x, h - 1 - y]; break; // mirror top-bottom
         case 'flipy': [nx, ny] = [w - 1 - x, y]; break; // mirror left-right
         case 'flipplus1': [nx, ny] = [y, x]; break; // transpose
@@ -86,19 +86,21 @@ test('different images hash far apart; a flat image has quality 0', () => {
   assert.equal(flat.quality, 0);
 });
 
-test('each dihedral variant is close to the hash of the really transformed image', () => {
-  const w = 320;
-  const h = 240;
-  const rgb = synthetic(w, h, 7);
-  const { hashes } = pdqDihedralFromRgb(rgb, w, h);
-  for (const v of PDQ_VARIANTS) {
-    const t = transform(rgb, w, h, v);
-    const actual = pdqFromRgb(t.rgb, t.w, t.h).hash;
-    const d = pdqDistance(hashes[v], actual);
-    assert.ok(d <= 20, `${v}: distance ${d}`);
-    if (v !== 'orig') assert.ok(pdqDistance(hashes.orig, actual) > 40, `${v} differs from orig`);
-  }
-});
+// At 320x320 the filter window is odd and the decimation grid symmetric, so a transformed image should give
+// the variant up to float rounding; at 320x240 the grid is not symmetric, so only a match-level distance.
+for (const [w, h, limit] of [[320, 320, 8], [320, 240, 31]]) {
+  test(`each dihedral variant is close to the hash of the really transformed image (${w}x${h})`, () => {
+    const rgb = synthetic(w, h, 7);
+    const { hashes } = pdqDihedralFromRgb(rgb, w, h);
+    for (const v of PDQ_VARIANTS) {
+      const t = transform(rgb, w, h, v);
+      const actual = pdqFromRgb(t.rgb, t.w, t.h).hash;
+      const d = pdqDistance(hashes[v], actual);
+      assert.ok(d <= limit, `${v}: distance ${d}`);
+      if (v !== 'orig') assert.ok(pdqDistance(hashes.orig, actual) > 40, `${v} differs from orig`);
+    }
+  });
+}
 
 function assertDomainError(fn: () => unknown, code: string): void {
   assert.throws(fn, (err: unknown) => err instanceof DomainError && err.code === code);

@@ -51,6 +51,8 @@ const CURATED: Record<string, string> = {
   // small capitals and other letter-like forms
   ᴀ: 'a', ʙ: 'b', ᴄ: 'c', ᴅ: 'd', ᴇ: 'e', ɢ: 'g', ʜ: 'h', ɪ: 'i', ᴊ: 'j', ᴋ: 'k', ʟ: 'l', ᴍ: 'm', ɴ: 'n',
   ᴏ: 'o', ᴘ: 'p', ʀ: 'r', ꜱ: 's', ᴛ: 't', ᴜ: 'u', ᴠ: 'v', ᴡ: 'w', ʏ: 'y', ᴢ: 'z', ı: 'i', ȷ: 'j', ø: 'o',
+  // typographic apostrophes and quotes, so "don’t" and "don't" normalise alike
+  '\u2019': "'", '\u2018': "'", '\u02bc': "'", '\u2032': "'", '\u201c': '"', '\u201d': '"',
   đ: 'd', ħ: 'h', ł: 'l', ŧ: 't', ß: 'ss', æ: 'ae', œ: 'oe', þ: 'p', ð: 'd',
 };
 
@@ -180,6 +182,20 @@ function unDot(t: Units): Units {
   return { cs: t.cs.filter((_, k) => k % 2 === 0), os: t.os.filter((_, k) => k % 2 === 0) };
 }
 
+/** "don't" -> "dont": chat rarely uses apostrophes, so rules are written without them. */
+function dropInnerApostrophes(t: Units): Units {
+  if (!t.cs.includes("'")) return t;
+  const cs: string[] = [];
+  const os: number[] = [];
+  for (let k = 0; k < t.cs.length; k++) {
+    const c = t.cs[k]!;
+    if (c === "'" && k > 0 && k < t.cs.length - 1 && isSpellable(t.cs[k - 1]!) && isSpellable(t.cs[k + 1]!)) continue;
+    cs.push(c);
+    os.push(t.os[k]!);
+  }
+  return { cs, os };
+}
+
 /** Stage 2: join runs of three or more single-character tokens ("s n a p") into one word. */
 function joinSpaced(tokens: Units[]): Units[] {
   const out: Units[] = [];
@@ -259,8 +275,10 @@ function toView(tokens: Units[]): TextView {
   for (let k = 0; k < tokens.length; k++) {
     const t = tokens[k]!;
     if (k > 0) {
+      // The separator stands for the whitespace (or emoji boundary) just after the previous word.
+      const prev = tokens[k - 1]!;
       text += ' ';
-      offsets.push(t.os[0]!);
+      offsets.push(Math.min(prev.os[prev.os.length - 1]! + 1, t.os[0]!));
     }
     for (let m = 0; m < t.cs.length; m++) {
       const c = t.cs[m]!;
@@ -273,7 +291,7 @@ function toView(tokens: Units[]): TextView {
 
 /** All three views of one message. Linear in the input length. */
 export function normalizeAll(input: string): NormalizedText {
-  const base = joinSpaced(foldToTokens(input));
+  const base = joinSpaced(foldToTokens(input).map(dropInnerApostrophes));
   const literal = base.map((t) => capRepeats(t, 2, false));
   const leet = base.map(foldLeet);
   const folded = leet.map((t) => capRepeats(t, 2, false));

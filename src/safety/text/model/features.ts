@@ -63,33 +63,30 @@ const BOUNDARY_END = 0x3e; // '>'
 /** Tokens: runs of letters, marks, digits and '*' (kept for masked words like "f*ck"), or one emoji. */
 const TOKEN_RE = /[\p{L}\p{M}\p{N}*]+|\p{Extended_Pictographic}/gu;
 
+const EMOJI_RE = /^\p{Extended_Pictographic}/u;
+
 export function tokenize(prepared: string): string[] {
   return prepared.match(TOKEN_RE) ?? [];
 }
 
-/** Code unit at position i of the padded word `<w>`. */
-function paddedAt(w: string, i: number): number {
-  if (i === 0) return BOUNDARY_START;
-  if (i === w.length + 1) return BOUNDARY_END;
-  return w.charCodeAt(i - 1);
+/** Scratch code units for the sequence being n-grammed (grown on demand, never shrunk). */
+let units = new Uint16Array(1024);
+
+function ensureUnits(n: number): void {
+  if (units.length < n) {
+    const next = new Uint16Array(Math.max(n, units.length * 2));
+    next.set(units);
+    units = next;
+  }
 }
 
-/** Emits n-grams of lengths [min, max] of a sequence given by `at`, starting from namespace `ns`. */
-function emitGrams(
-  buf: FeatureBuffer,
-  len: number,
-  at: (i: number) => number,
-  ns: number,
-  min: number,
-  max: number,
-  mask: number,
-  w: number,
-): void {
+/** Emits n-grams of lengths [min, max] of units[0..len), hashed from namespace `ns`. */
+function emitGrams(buf: FeatureBuffer, len: number, ns: number, min: number, max: number, mask: number, w: number): void {
   for (let start = 0; start < len; start++) {
     let h = ns;
     const end = Math.min(len, start + max);
     for (let j = start; j < end; j++) {
-      h = fnvStep(h, at(j));
+      h = fnvStep(h, units[j]);
       if (j - start + 1 >= min) buf.push(h & mask, w);
     }
   }
@@ -127,17 +124,25 @@ export function extractFeatures(prepared: string, cfg: FeatureConfig, buf: Featu
   if (wc !== 0) {
     for (const t of tokens) {
       const before = buf.n;
-      emitGrams(buf, t.length + 2, (i) => paddedAt(t, i), NS_CHAR, cfg.charMin, cfg.charMax, mask, wc);
+      ensureUnits(t.length + 2);
+      units[0] = BOUNDARY_START;
+      for (let i = 0; i < t.length; i++) units[i + 1] = t.charCodeAt(i);
+      units[t.length + 1] = BOUNDARY_END;
+      emitGrams(buf, t.length + 2, NS_CHAR, cfg.charMin, cfg.charMax, mask, wc);
       sumSq += (buf.n - before) * wc * wc;
     }
   }
 
   if (cfg.squashMax > 0 && wsq !== 0) {
     // Only letters, digits and '*' of word tokens, so "h a t e" and "hate" squash alike.
-    let squashed = '';
-    for (const t of tokens) if (t.length > 0 && !/\p{Extended_Pictographic}/u.test(t)) squashed += t;
+    let len = 0;
+    for (const t of tokens) {
+      if (EMOJI_RE.test(t)) continue;
+      ensureUnits(len + t.length);
+      for (let i = 0; i < t.length; i++) units[len++] = t.charCodeAt(i);
+    }
     const before = buf.n;
-    emitGrams(buf, squashed.length, (i) => squashed.charCodeAt(i), NS_SQUASH, cfg.squashMin, cfg.squashMax, mask, wsq);
+    emitGrams(buf, len, NS_SQUASH, cfg.squashMin, cfg.squashMax, mask, wsq);
     sumSq += (buf.n - before) * wsq * wsq;
   }
 

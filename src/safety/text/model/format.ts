@@ -19,7 +19,10 @@ export const MAGIC = 'CSTXTM01';
 export interface ModelHeader {
   format: 1;
   version: string;
+  /** Output names, one weight column each. */
   categories: string[];
+  /** The first `softmaxCount` columns form one softmax; each later column is an independent sigmoid. */
+  softmaxCount: number;
   features: FeatureConfig;
   normalizer: string;
   bias: number[];

@@ -11,24 +11,33 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { extractFeatures, FeatureBuffer } from './features.js';
 import { decodeModel, type ModelData } from './format.js';
-import { NORMALIZER_ID, prepareText } from './prep.js';
+import { NORMALIZER_ID, prepareNormalized, prepareText } from './prep.js';
 
 export type TextScores = Record<string, number>;
 
 export interface TextModel {
   version: string;
-  /** Output categories, in score order: 'hate', 'offensive', 'neither'. */
+  /**
+   * Output categories: 'hate', 'offensive', 'neither' (one softmax, Davidson's three classes; they sum
+   * to 1) and 'identity_hate' (an independent probability that the text attacks a protected group,
+   * the HateCheck notion of hate).
+   */
   categories: string[];
-  /** Class probabilities (softmax; they sum to 1). */
+  /** Probabilities for every category. */
   score(text: string): TextScores;
   /**
+   * Same as score, for text already passed through safety/text/normalize `normalizeText` (the
+   * pipeline normalises once for rules and model alike).
+   */
+  scoreNormalized(normalized: string): TextScores;
+  /**
    * Decision thresholds tuned on the dev splits: `hate` and `offensive` for Davidson-style
-   * three-way labels, `hatecheck.hate` for the binary hateful/non-hateful decision.
+   * three-way labels, `identity_hate` for the binary hateful/non-hateful decision.
    */
   thresholds: Record<string, number>;
   /**
    * 'davidson' (default): 'hate' | 'offensive' | 'none' (the dataset's own label names).
-   * 'hatecheck': 'hateful' | 'non-hateful'.
+   * 'hatecheck': 'hateful' | 'non-hateful', from identity_hate.
    */
   predictLabel(text: string, dataset?: 'davidson' | 'hatecheck'): string;
 }
@@ -40,17 +49,19 @@ export const DEFAULT_MODEL_PATH = fileURLToPath(new URL('../../../../models/text
 export function modelFromData(data: ModelData): TextModel {
   const { header, weights } = data;
   const K = header.categories.length;
+  const S = header.softmaxCount;
   const cfg = header.features;
   const bias = Float64Array.from(header.bias);
   const buf = new FeatureBuffer();
   const z = new Float64Array(K);
   const iHate = header.categories.indexOf('hate');
   const iOff = header.categories.indexOf('offensive');
+  const iIdent = header.categories.indexOf('identity_hate');
 
   // Fills `z` with probabilities; shares scratch buffers, which is safe because JS is single-threaded
   // and nothing here awaits.
-  const probs = (text: string): Float64Array => {
-    const n = extractFeatures(prepareText(text), cfg, buf);
+  const probsPrepared = (prepared: string): Float64Array => {
+    const n = extractFeatures(prepared, cfg, buf);
     for (let k = 0; k < K; k++) z[k] = bias[k];
     const idx = buf.idx;
     const val = buf.val;
@@ -60,14 +71,22 @@ export function modelFromData(data: ModelData): TextModel {
       for (let k = 0; k < K; k++) z[k] += weights[base + k] * v;
     }
     let m = z[0];
-    for (let k = 1; k < K; k++) if (z[k] > m) m = z[k];
+    for (let k = 1; k < S; k++) if (z[k] > m) m = z[k];
     let sum = 0;
-    for (let k = 0; k < K; k++) {
+    for (let k = 0; k < S; k++) {
       z[k] = Math.exp(z[k] - m);
       sum += z[k];
     }
-    for (let k = 0; k < K; k++) z[k] /= sum;
+    for (let k = 0; k < S; k++) z[k] /= sum;
+    for (let k = S; k < K; k++) z[k] = 1 / (1 + Math.exp(-z[k]));
     return z;
+  };
+
+  const probs = (text: string): Float64Array => probsPrepared(prepareText(text));
+  const toScores = (p: Float64Array): TextScores => {
+    const out: TextScores = {};
+    for (let k = 0; k < K; k++) out[header.categories[k]] = p[k];
+    return out;
   };
 
   const thresholds = { ...header.thresholds };
@@ -75,15 +94,11 @@ export function modelFromData(data: ModelData): TextModel {
     version: header.version,
     categories: [...header.categories],
     thresholds,
-    score(text: string): TextScores {
-      const p = probs(text);
-      const out: TextScores = {};
-      for (let k = 0; k < K; k++) out[header.categories[k]] = p[k];
-      return out;
-    },
+    score: (text: string): TextScores => toScores(probs(text)),
+    scoreNormalized: (normalized: string): TextScores => toScores(probsPrepared(prepareNormalized(normalized))),
     predictLabel(text: string, dataset: 'davidson' | 'hatecheck' = 'davidson'): string {
       const p = probs(text);
-      if (dataset === 'hatecheck') return p[iHate] >= thresholds['hatecheck.hate'] ? 'hateful' : 'non-hateful';
+      if (dataset === 'hatecheck') return p[iIdent] >= thresholds.identity_hate ? 'hateful' : 'non-hateful';
       if (p[iHate] >= thresholds.hate) return 'hate';
       if (p[iOff] >= thresholds.offensive) return 'offensive';
       return 'none';

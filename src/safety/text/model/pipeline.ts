@@ -18,13 +18,15 @@ import { NORMALIZER_ID } from './prep.js';
 import { buildRows, trainSoftmax } from './trainer.js';
 import { tuneDavidson, tuneHatecheck } from './tune.js';
 
-export const CATEGORIES = ['hate', 'offensive', 'neither'] as const;
+export const CATEGORIES = ['hate', 'offensive', 'neither', 'identity_hate'] as const;
+const SOFTMAX_COUNT = 3;
 
 export interface DavidsonRow {
   id: string;
   text: string;
   label: 'hate' | 'offensive' | 'none';
   group: string;
+  votes: { hate: number; offensive: number; neither: number; total: number };
 }
 export interface HatecheckRow {
   id: string;
@@ -35,15 +37,23 @@ export interface HatecheckRow {
   target_ident: string | null;
 }
 
+/** Example weight per source label; 0 leaves the row out. */
+export interface HeadConfig<L extends string> {
+  l2: number;
+  maxIter: number;
+  /** Mix of Davidson vote shares into the hard label: 0 = hard labels only, 1 = vote shares only. */
+  softLabel: number;
+  davidson: Record<'hate' | 'offensive' | 'none', [L, number]>;
+  hatecheck: Record<'hateful' | 'non-hateful', [L, number]>;
+}
+
 export interface TrainConfig {
   version: string;
   features: FeatureConfig;
-  l2: number;
-  maxIter: number;
-  /** Per-class example weights for Davidson rows. */
-  davidsonWeights: { hate: number; offensive: number; none: number };
-  /** Per-class example weights for HateCheck rows. */
-  hatecheckWeights: { hateful: number; 'non-hateful': number };
+  /** Three-way head (hate / offensive / neither). */
+  davidsonHead: HeadConfig<'hate' | 'offensive' | 'neither'>;
+  /** Binary head: attacks a protected group (1) or not (0). */
+  identityHead: HeadConfig<'1' | '0'>;
   /** Minimum dev hate recall when tuning Davidson thresholds. */
   minHateRecall: number;
 }
@@ -58,10 +68,20 @@ export const DEFAULT_CONFIG: TrainConfig = {
     squashMax: 6,
     weights: { word: 1, bigram: 1, char: 0.5, squash: 0.5 },
   },
-  l2: 1e-5,
-  maxIter: 150,
-  davidsonWeights: { hate: 4, offensive: 1, none: 1.5 },
-  hatecheckWeights: { hateful: 2, 'non-hateful': 2 },
+  davidsonHead: {
+    l2: 1e-5,
+    maxIter: 100,
+    softLabel: 0,
+    davidson: { hate: ['hate', 4], offensive: ['offensive', 1], none: ['neither', 1.5] },
+    hatecheck: { hateful: ['hate', 1], 'non-hateful': ['neither', 1] },
+  },
+  identityHead: {
+    l2: 1e-5,
+    maxIter: 100,
+    softLabel: 0,
+    davidson: { hate: ['1', 0.3], offensive: ['0', 0], none: ['0', 0.3] },
+    hatecheck: { hateful: ['1', 1], 'non-hateful': ['0', 1] },
+  },
   minHateRecall: 0.6,
 };
 
@@ -94,8 +114,58 @@ export function loadSplits(dir = DATASET_DIR): Splits {
   };
 }
 
-const DAV_Y = { hate: 0, offensive: 1, none: 2 } as const;
-const HC_Y = { hateful: 0, 'non-hateful': 2 } as const;
+/**
+ * Davidson annotator vote shares mapped onto a head's labels (through the head's label map), so a
+ * tweet two of three coders called hate teaches "mostly hate", not "hate".
+ */
+function softTargets<L extends string>(labels: readonly L[], head: HeadConfig<L>, r: DavidsonRow): number[] {
+  const out = labels.map(() => 0);
+  const v = r.votes;
+  const total = v.hate + v.offensive + v.neither;
+  if (total === 0) return out;
+  out[labels.indexOf(head.davidson.hate[0])] += v.hate / total;
+  out[labels.indexOf(head.davidson.offensive[0])] += v.offensive / total;
+  out[labels.indexOf(head.davidson.none[0])] += v.neither / total;
+  return out;
+}
+
+/** Trains one head; returns weights (dim * labels.length, feature-major) then biases. */
+function trainHead<L extends string>(
+  labels: readonly L[],
+  head: HeadConfig<L>,
+  features: FeatureConfig,
+  splits: Splits,
+  log?: (m: string) => void,
+): Float64Array {
+  const texts: string[] = [];
+  const ts: number[] = [];
+  const ws: number[] = [];
+  const add = (text: string, [label, weight]: [L, number], soft?: number[]) => {
+    if (weight <= 0) return;
+    texts.push(text);
+    const y = labels.indexOf(label);
+    for (let k = 0; k < labels.length; k++) {
+      const hard = k === y ? 1 : 0;
+      ts.push(soft ? (1 - head.softLabel) * hard + head.softLabel * soft[k] : hard);
+    }
+    ws.push(weight);
+  };
+  for (const r of splits.davidsonTrain) {
+    const soft = head.softLabel > 0 ? softTargets(labels, head, r) : undefined;
+    add(r.text, head.davidson[r.label], soft);
+  }
+  for (const r of splits.hatecheckTrain) add(r.text, head.hatecheck[r.label]);
+  const X = buildRows(texts, features);
+  const dim = 1 << features.bits;
+  log?.(`head [${labels.join(',')}]: ${texts.length} rows, ${X.idx.length} feature occurrences`);
+  return trainSoftmax(X, Float64Array.from(ts), Float64Array.from(ws), {
+    K: labels.length,
+    dim,
+    l2: head.l2,
+    maxIter: head.maxIter,
+    log,
+  });
+}
 
 export interface TrainResult {
   bytes: Uint8Array;
@@ -103,38 +173,27 @@ export interface TrainResult {
 }
 
 /**
- * Trains, tunes thresholds on the dev rows given, and returns the model file bytes. Pure function of
- * its inputs: same rows and config give the same bytes.
+ * Trains both heads, tunes thresholds on the dev rows given, and returns the model file bytes. A pure
+ * function of its inputs: the same rows and config give the same bytes.
  */
 export function trainFromConfig(
   cfg: TrainConfig,
   splits: Splits,
   extra: { log?: (m: string) => void; training?: Record<string, unknown> } = {},
 ): TrainResult {
-  const texts: string[] = [];
-  const ys: number[] = [];
-  const ws: number[] = [];
-  for (const r of splits.davidsonTrain) {
-    texts.push(r.text);
-    ys.push(DAV_Y[r.label]);
-    ws.push(cfg.davidsonWeights[r.label]);
-  }
-  for (const r of splits.hatecheckTrain) {
-    texts.push(r.text);
-    ys.push(HC_Y[r.label]);
-    ws.push(cfg.hatecheckWeights[r.label]);
-  }
-  const X = buildRows(texts, cfg.features);
-  const K = CATEGORIES.length;
   const dim = 1 << cfg.features.bits;
-  extra.log?.(`features: ${texts.length} rows, ${X.idx.length} feature occurrences, ${dim} buckets`);
-  const theta = trainSoftmax(X, Uint8Array.from(ys), Float64Array.from(ws), {
-    K,
-    dim,
-    l2: cfg.l2,
-    maxIter: cfg.maxIter,
-    log: extra.log,
-  });
+  const K = CATEGORIES.length;
+  const a = trainHead(['hate', 'offensive', 'neither'] as const, cfg.davidsonHead, cfg.features, splits, extra.log);
+  const b = trainHead(['0', '1'] as const, cfg.identityHead, cfg.features, splits, extra.log);
+  // Merge into one feature-major matrix: three softmax columns, then the binary head as one sigmoid
+  // column (a 2-class softmax equals a sigmoid of the logit difference).
+  const theta = new Float64Array(dim * K + K);
+  for (let f = 0; f < dim; f++) {
+    for (let k = 0; k < 3; k++) theta[f * K + k] = a[f * 3 + k];
+    theta[f * K + 3] = b[f * 2 + 1] - b[f * 2];
+  }
+  for (let k = 0; k < 3; k++) theta[dim * K + k] = a[dim * 3 + k];
+  theta[dim * K + 3] = b[dim * 2 + 1] - b[dim * 2];
   // Round weights to float32 before tuning so thresholds are tuned on exactly what ships.
   const weights = new Float32Array(theta.subarray(0, dim * K));
   const bias = Array.from(theta.subarray(dim * K));
@@ -142,12 +201,13 @@ export function trainFromConfig(
     format: 1 as const,
     version: cfg.version,
     categories: [...CATEGORIES],
+    softmaxCount: SOFTMAX_COUNT,
     features: cfg.features,
     normalizer: NORMALIZER_ID,
     bias,
   };
   const draft = modelFromData({
-    header: { ...baseHeader, thresholds: { hate: 0.5, offensive: 0.5, 'hatecheck.hate': 0.5 }, weightsSha256: '', training: {} },
+    header: { ...baseHeader, thresholds: { hate: 0.5, offensive: 0.5, identity_hate: 0.5 }, weightsSha256: '', training: {} },
     weights,
   });
   const dav = tuneDavidson(
@@ -156,15 +216,15 @@ export function trainFromConfig(
     cfg.minHateRecall,
   );
   const hc = tuneHatecheck(
-    splits.hatecheckDev.map((r) => draft.score(r.text).hate),
+    splits.hatecheckDev.map((r) => draft.score(r.text).identity_hate),
     splits.hatecheckDev.map((r) => r.label),
     splits.hatecheckDev.map((r) => r.functionality),
   );
-  extra.log?.(`thresholds: hate ${dav.hate} offensive ${dav.offensive} hatecheck.hate ${hc}`);
+  extra.log?.(`thresholds: hate ${dav.hate} offensive ${dav.offensive} identity_hate ${hc}`);
   const bytes = encodeModel(
     {
       ...baseHeader,
-      thresholds: { hate: dav.hate, offensive: dav.offensive, 'hatecheck.hate': hc },
+      thresholds: { hate: dav.hate, offensive: dav.offensive, identity_hate: hc },
       training: { ...extra.training, config: cfg },
     },
     weights,

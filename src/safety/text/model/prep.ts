@@ -1,12 +1,11 @@
 /**
  * Text preparation for the model: the exact string the feature extractor sees.
  *
- * Order matters. URLs and @mentions are replaced first, on the raw text, because the shared normaliser
- * folds leetspeak (`@` → `a`) and would otherwise turn `@user` handles into words the model learns as
- * vocabulary (Davidson tweets are full of them, DMs are not). Then the shared normaliser
- * (`src/safety/text/normalize.ts`: NFKC, confusables, zero-width removal, leet folding) runs so that
- * obfuscated slurs reach the same buckets as plain ones; if that file is absent we fall back to
- * NFKC + lowercase. Apostrophes are dropped so "don't" and "dont" share features.
+ * First the shared normaliser (`src/safety/text/normalize.ts`: NFKC, confusables, zero-width removal,
+ * spaced-letter joining, leet folding, lowercase) so that obfuscated slurs reach the same buckets as
+ * plain ones; if that file is absent we fall back to NFKC + lowercase. Then URLs and @mentions become
+ * placeholder words, because Davidson tweets are full of handles that the model would otherwise learn
+ * as vocabulary, and DMs are not. Apostrophes are dropped so "don't" and "dont" share features.
  *
  * The normaliser in use is recorded in the model file (`normalizer`); a model trained with one
  * normaliser and run with another silently loses accuracy, so `loadTextModel` warns on a mismatch.
@@ -14,7 +13,7 @@
 
 type NormalizeFn = (input: string) => { text: string; offsets: number[] };
 
-// A variable specifier keeps this module loadable (and type-checkable) before normalize.ts exists.
+// A variable specifier keeps this module loadable (and type-checkable) if normalize.ts goes away.
 const NORMALIZE_SPECIFIER = '../normalize.js';
 let sharedNormalize: NormalizeFn | null = null;
 try {
@@ -27,13 +26,29 @@ try {
 /** Identifies the normaliser used, stored in the model file so a mismatch can be detected. */
 export const NORMALIZER_ID: string = sharedNormalize ? 'safety/text/normalize' : 'fallback-nfkc-lower';
 
-const URL_RE = /\b(?:https?:\/\/|www\.)\S+/gi;
-const MENTION_RE = /@[A-Za-z0-9_]+/g;
+const URL_RE = /\b(?:https?:\/\/|www\.)\S+/g;
+const MENTION_RE = /@[a-z0-9_]+/g;
+const NON_ASCII_RE = /[^\x00-\x7f]/;
 const APOSTROPHE_RE = /['\u2018\u2019\u02bc`]/g;
 
-/** Returns the lowercased, normalised text that features are extracted from. */
+/** Normalises raw text the way the model was trained (shared normaliser, or NFKC + lowercase). */
+export function normalizeForModel(input: string): string {
+  if (sharedNormalize) return sharedNormalize(input).text;
+  return (NON_ASCII_RE.test(input) ? input.normalize('NFKC') : input).toLowerCase();
+}
+
+/**
+ * Second half of preparation, for text that is already normalised (e.g. by a caller that ran
+ * normalizeText for its rules): placeholders for URLs and mentions, apostrophes dropped.
+ */
+export function prepareNormalized(s: string): string {
+  // Substring checks skip regex work for the common message with no URL, mention or apostrophe.
+  if (s.includes('http') || s.includes('www.')) s = s.replace(URL_RE, ' xxurl ');
+  if (s.includes('@')) s = s.replace(MENTION_RE, ' xxuser ');
+  return s.includes("'") || NON_ASCII_RE.test(s) ? s.replace(APOSTROPHE_RE, '') : s;
+}
+
+/** Returns the text that features are extracted from. */
 export function prepareText(input: string): string {
-  let s = input.replace(URL_RE, ' xxurl ').replace(MENTION_RE, ' xxuser ');
-  s = sharedNormalize ? sharedNormalize(s).text : s.normalize('NFKC');
-  return s.toLowerCase().replace(APOSTROPHE_RE, '');
+  return prepareNormalized(normalizeForModel(input));
 }

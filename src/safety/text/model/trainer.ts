@@ -57,11 +57,15 @@ export interface TrainOptions {
   log?: (msg: string) => void;
 }
 
-/** Parameters: W (dim*K, feature-major) followed by b (K). */
-export function trainSoftmax(X: SparseRows, y: Uint8Array, w: Float64Array, opt: TrainOptions): Float64Array {
+/**
+ * Fits the model; returns parameters W (dim*K, feature-major) followed by b (K).
+ * `targets` holds one probability distribution per row (n*K): one-hot for hard labels, or soft labels
+ * such as annotator vote shares.
+ */
+export function trainSoftmax(X: SparseRows, targets: Float64Array, w: Float64Array, opt: TrainOptions): Float64Array {
   const { K, dim, l2 } = opt;
   const P = dim * K + K;
-  const n = y.length;
+  const n = w.length;
   let wsum = 0;
   for (let i = 0; i < n; i++) wsum += w[i];
   const z = new Float64Array(K);
@@ -87,8 +91,13 @@ export function trainSoftmax(X: SparseRows, y: Uint8Array, w: Float64Array, opt:
         sum += z[k];
       }
       const wi = w[i] / wsum;
-      loss += wi * (Math.log(sum) + m - (Math.log(z[y[i]]) + m));
-      for (let k = 0; k < K; k++) z[k] = (wi * (z[k] / sum - (k === y[i] ? 1 : 0)));
+      const logSum = Math.log(sum);
+      for (let k = 0; k < K; k++) {
+        const t = targets[i * K + k];
+        // CE = -sum_k t_k log p_k, with log p_k = log z_k - log sum (z already shifted by m).
+        if (t !== 0) loss -= wi * t * (Math.log(z[k]) - logSum);
+        z[k] = wi * (z[k] / sum - t);
+      }
       for (let j = s; j < e; j++) {
         const base = X.idx[j] * K;
         const v = X.val[j];

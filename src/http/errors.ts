@@ -1,0 +1,143 @@
+// The one table from error code to HTTP status, and the one error handler. Codes are API: add, never rename.
+// Messages that reach the client come from DomainError (written to be safe) or from this file; a driver or
+// library error never reaches the client verbatim, since its text can echo input or schema (Fastify's docs warn).
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { isDomainError } from '../errors.js';
+
+export const errorStatus: Record<string, number> = {
+  // request shape
+  invalid_request: 400,
+  malformed_json: 400,
+  body_too_large: 413,
+  unsupported_media_type: 415,
+  route_not_found: 404,
+  rate_limited: 429,
+  missing_credentials: 401,
+  // identity
+  invalid_api_key: 401,
+  invalid_token: 401,
+  token_expired: 401,
+  age_not_allowed: 403,
+  invalid_birth_year: 400,
+  user_not_found: 404,
+  invalid_region: 400,
+  invalid_relationship: 400,
+  invalid_user_id: 400,
+  // messaging
+  conversation_not_found: 404,
+  message_not_found: 404,
+  invalid_text: 400,
+  invalid_members: 400,
+  group_too_large: 400,
+  dm_not_allowed: 403,
+  recipient_unavailable: 403,
+  request_pending: 409,
+  not_a_request: 409,
+  empty_message: 400,
+  invalid_cursor: 400,
+  invalid_pointer: 400,
+  not_message_sender: 403,
+  message_unsent: 409,
+  invalid_dm_policy: 400,
+  cannot_block_self: 400,
+  conflicting_cursor: 400,
+  message_not_delivered: 403,
+  // server faults
+  internal_error: 500,
+  service_unavailable: 503,
+};
+
+/** One-line descriptions for README and /openapi.json. */
+export const errorDescriptions: Record<string, string> = {
+  invalid_request: 'the body, query or path failed schema validation (wrong type, missing or unknown field)',
+  malformed_json: 'the body is not valid JSON',
+  body_too_large: 'the body is larger than the configured limit (64 KiB by default)',
+  unsupported_media_type: 'the Content-Type is not accepted by this route',
+  route_not_found: 'no route has this method and path',
+  rate_limited: 'too many requests for this token or address; retry after the Retry-After header',
+  missing_credentials: 'the Authorization header is missing or not a Bearer credential',
+  invalid_api_key: 'the platform API key is unknown or revoked',
+  invalid_token: 'the user token is not valid (signature, issuer, audience or shape)',
+  token_expired: 'the user token has expired; mint a new one',
+  age_not_allowed: 'accounts under 13 cannot use messaging',
+  invalid_birth_year: 'birthYear is missing or implausible',
+  user_not_found: 'a named user does not exist',
+  invalid_region: 'region is not a short lowercase id',
+  invalid_relationship: 'the relationship names the same user twice',
+  invalid_user_id: 'a user id has characters or a length that is not allowed',
+  conversation_not_found: 'the conversation does not exist or you are not a member',
+  message_not_found: 'the message does not exist in this conversation, or you cannot see it',
+  invalid_text: 'text is empty, too long, not well-formed, or contains control characters, bidi overrides or stacked combining marks',
+  invalid_members: 'members must name at least one other user',
+  group_too_large: 'a conversation has at most 256 members',
+  dm_not_allowed: 'DM rules do not allow this (the recipient\'s setting or age protections)',
+  recipient_unavailable: 'this person cannot be messaged (blocked, or they deleted your request)',
+  request_pending: 'your message request has not been accepted yet; you can send one message until it is',
+  not_a_request: 'the conversation is not a pending message request for you',
+  empty_message: 'a message needs text or a pointer',
+  invalid_cursor: 'the paging cursor is not one the server issued',
+  invalid_pointer: 'pointer must be {kind: "video", id}',
+  not_message_sender: 'only the sender can unsend a message',
+  message_unsent: 'the message was unsent',
+  invalid_dm_policy: 'this DM setting is not available for your age group',
+  cannot_block_self: 'you cannot block yourself',
+  conflicting_cursor: 'use only one of before, after and around',
+  message_not_delivered: 'the message was not delivered',
+  internal_error: 'a fault on our side; nothing about your request is in this message',
+  service_unavailable: 'the server is starting or shutting down',
+};
+
+export interface ErrorBody {
+  error: { code: string; message: string };
+}
+
+export function errorBody(code: string, message: string): ErrorBody {
+  return { error: { code, message } };
+}
+
+export function statusFor(code: string): number {
+  return errorStatus[code] ?? 400;
+}
+
+/** Maps Fastify's own errors (parser, limits, validation) to our codes. */
+function fromFastify(err: FastifyError): { code: string; message: string } | null {
+  if (err.validation && err.validation.length > 0) {
+    const v = err.validation[0];
+    const where = err.validationContext ?? 'request';
+    const path = v.instancePath || '';
+    return { code: 'invalid_request', message: `${where}${path} ${v.message ?? 'is not valid'}`.slice(0, 300) };
+  }
+  switch (err.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return { code: 'malformed_json', message: 'the body is not valid JSON' };
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return { code: 'body_too_large', message: 'the body is too large' };
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return { code: err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'unsupported_media_type' : 'invalid_request', message: 'the body cannot be read as sent' };
+    case 'FST_ERR_CTP_INVALID_TYPE':
+      return { code: 'unsupported_media_type', message: 'the Content-Type is not valid' };
+  }
+  // JSON.parse failures (including prototype-poisoning refusals) arrive as SyntaxError with status 400.
+  if ((err as Error).name === 'SyntaxError') return { code: 'malformed_json', message: 'the body is not valid JSON' };
+  if (err.statusCode === 413) return { code: 'body_too_large', message: 'the body is too large' };
+  if (err.statusCode === 415) return { code: 'unsupported_media_type', message: 'the Content-Type is not accepted' };
+  if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+    return { code: 'invalid_request', message: 'the request could not be read' };
+  }
+  return null;
+}
+
+export function handleError(err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {
+  if (isDomainError(err)) {
+    const status = statusFor(err.code);
+    if (status >= 500) request.log.error({ code: err.code }, 'domain error mapped to 5xx');
+    return reply.status(status).send(errorBody(err.code, err.message));
+  }
+  const mapped = fromFastify(err as FastifyError);
+  if (mapped) return reply.status(statusFor(mapped.code)).send(errorBody(mapped.code, mapped.message));
+  // Unknown: log only the class and code (a driver's message can contain query text or values).
+  request.log.error({ errName: (err as Error).name, errCode: (err as { code?: string }).code }, 'unhandled error');
+  return reply.status(500).send(errorBody('internal_error', 'internal error'));
+}

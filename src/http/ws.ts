@@ -1,0 +1,294 @@
+// The WebSocket gateway. A device connects to /v1/ws (token in the Authorization header or the first frame),
+// receives its inbox events in sequence order starting after its last acked sequence, and sends frames:
+// send, ack {seq}, typing, read {conversationId, seq}. Events are pushed at-least-once on the wire and exactly
+// once per device by sequence: a connection never sends a sequence twice and never skips one (a gap triggers
+// a catch-up read from the database, which is the source of truth).
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { isDomainError } from '../errors.js';
+import { authenticateUser, type UserTokenClaims } from '../identity/index.js';
+import type { InboxEventView } from '../messaging/index.js';
+import type { AppServices } from './services.js';
+
+interface Connection {
+  socket: WebSocket;
+  device: UserTokenClaims;
+  lastSent: number;
+  catchingUp: boolean;
+  /** Set when events arrived during a catch-up: read again before going live. */
+  catchUpAgain: boolean;
+  pendingAck: number;
+  ackTimer: NodeJS.Timeout | null;
+  closeTimer: NodeJS.Timeout | null;
+}
+
+const MAX_FRAME_BYTES = 64 * 1024;
+const AUTH_TIMEOUT_MS = 10_000;
+
+export interface Gateway {
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  connectionCount(): number;
+  close(): Promise<void>;
+}
+
+function send(c: Connection, frame: unknown) {
+  if (c.socket.readyState === c.socket.OPEN) c.socket.send(JSON.stringify(frame));
+}
+
+function errorFrame(ref: unknown, code: string, message: string) {
+  return { type: 'error', ref: typeof ref === 'string' ? ref.slice(0, 64) : undefined, error: { code, message } };
+}
+
+export function createGateway(services: AppServices): Gateway {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
+  const byUser = new Map<string, Set<Connection>>();
+  const m = services.messaging;
+  const log = services.log.child({ component: 'ws' });
+
+  async function catchUp(c: Connection) {
+    if (c.catchingUp) {
+      c.catchUpAgain = true;
+      return;
+    }
+    c.catchingUp = true;
+    try {
+      do {
+        c.catchUpAgain = false;
+        for (;;) {
+          const page = await m.syncInbox(c.device.userId, c.lastSent, 500);
+          for (const ev of page.events) {
+            if (ev.seq <= c.lastSent) continue;
+            send(c, { type: 'event', seq: ev.seq, event: ev });
+            c.lastSent = ev.seq;
+          }
+          if (!page.hasMore) break;
+        }
+      } while (c.catchUpAgain && c.socket.readyState === c.socket.OPEN);
+    } catch (err) {
+      log.error({ errCode: (err as { code?: string }).code }, 'catch-up failed');
+      c.socket.close(1011, 'catch-up failed');
+    } finally {
+      c.catchingUp = false;
+    }
+  }
+
+  function deliver(c: Connection, seq: number, ev: Omit<InboxEventView, 'seq'>) {
+    if (seq <= c.lastSent) return;
+    if (c.catchingUp || seq !== c.lastSent + 1) {
+      // Out of order or missed: the database has everything, read from there.
+      void catchUp(c);
+      return;
+    }
+    send(c, { type: 'event', seq, event: { seq, ...ev } });
+    c.lastSent = seq;
+  }
+
+  const unsubscribeInbox = services.bus.subscribe('inbox', (event) => {
+    const deliveries = event.payload.deliveries as [string, number][];
+    const targets = deliveries.filter(([u]) => byUser.has(u));
+    if (targets.length === 0) return;
+    void m.renderBusEvent(event.payload).then(
+      (ev) => {
+        for (const [userId, seq] of targets) for (const c of byUser.get(userId) ?? []) deliver(c, seq, ev);
+      },
+      (err) => log.error({ errCode: (err as { code?: string }).code }, 'render failed'),
+    );
+  });
+
+  const unsubscribeTyping = services.bus.subscribe('typing', (event) => {
+    const p = event.payload as { conversationId: string; userId: string; recipients: string[]; at: string };
+    for (const u of p.recipients) {
+      for (const c of byUser.get(u) ?? []) send(c, { type: 'typing', conversationId: p.conversationId, userId: p.userId, at: p.at });
+    }
+  });
+
+  function flushAck(c: Connection) {
+    if (c.ackTimer) clearTimeout(c.ackTimer);
+    c.ackTimer = null;
+    if (c.pendingAck > 0) {
+      const seq = c.pendingAck;
+      c.pendingAck = 0;
+      m.ackDevice(c.device.userId, c.device.deviceId, seq).catch(() => log.warn({}, 'ack write failed'));
+    }
+  }
+
+  async function onFrame(c: Connection, raw: string) {
+    let frame: Record<string, unknown>;
+    try {
+      const parsed: unknown = JSON.parse(raw);
+      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
+      frame = parsed as Record<string, unknown>;
+    } catch {
+      send(c, errorFrame(undefined, 'malformed_json', 'frame is not a JSON object'));
+      return;
+    }
+    const ref = frame.ref;
+    const { userId, deviceId } = c.device;
+    try {
+      switch (frame.type) {
+        case 'send': {
+          if (typeof frame.conversationId !== 'string' || typeof frame.clientMessageId !== 'string' || !/^[A-Za-z0-9_.:-]{1,64}$/.test(frame.clientMessageId)) {
+            send(c, errorFrame(ref, 'invalid_request', 'send needs conversationId and clientMessageId'));
+            return;
+          }
+          if ((frame.text !== undefined && typeof frame.text !== 'string') || (frame.replyTo !== undefined && typeof frame.replyTo !== 'string')) {
+            send(c, errorFrame(ref, 'invalid_request', 'text and replyTo must be strings'));
+            return;
+          }
+          const p = frame.pointer as { kind?: unknown; id?: unknown } | undefined;
+          if (p !== undefined && (typeof p !== 'object' || p === null || p.kind !== 'video' || typeof p.id !== 'string')) {
+            send(c, errorFrame(ref, 'invalid_pointer', 'pointer must be {kind: "video", id}'));
+            return;
+          }
+          const r = await m.sendMessage({
+            conversationId: frame.conversationId,
+            senderId: userId,
+            deviceId,
+            clientMessageId: frame.clientMessageId,
+            text: frame.text as string | undefined,
+            pointer: p as { kind: 'video'; id: string } | undefined,
+            replyTo: frame.replyTo as string | undefined,
+          });
+          send(c, { type: 'sent', ref, clientMessageId: frame.clientMessageId, id: r.id, conversationId: r.conversationId, seq: r.seq, sentAt: r.sentAt.toISOString() });
+          return;
+        }
+        case 'ack': {
+          if (!Number.isSafeInteger(frame.seq) || (frame.seq as number) < 0) {
+            send(c, errorFrame(ref, 'invalid_request', 'ack needs an integer seq'));
+            return;
+          }
+          // Acks are coalesced: the cursor is a resume hint, and a device that resumes from an older point just
+          // skips sequences it has already processed.
+          c.pendingAck = Math.max(c.pendingAck, frame.seq as number);
+          if (!c.ackTimer) c.ackTimer = setTimeout(() => flushAck(c), 50);
+          return;
+        }
+        case 'typing':
+          if (typeof frame.conversationId !== 'string') {
+            send(c, errorFrame(ref, 'invalid_request', 'typing needs conversationId'));
+            return;
+          }
+          await m.sendTyping(frame.conversationId, userId);
+          return;
+        case 'read':
+          if (typeof frame.conversationId !== 'string' || !Number.isSafeInteger(frame.seq) || (frame.seq as number) < 0) {
+            send(c, errorFrame(ref, 'invalid_request', 'read needs conversationId and seq'));
+            return;
+          }
+          await m.markRead(frame.conversationId, userId, frame.seq as number);
+          return;
+        case 'ping':
+          send(c, { type: 'pong', ref });
+          return;
+        default:
+          send(c, errorFrame(ref, 'invalid_frame', 'unknown frame type'));
+      }
+    } catch (err) {
+      if (isDomainError(err)) send(c, errorFrame(ref, err.code, err.message));
+      else {
+        log.error({ errName: (err as Error).name, errCode: (err as { code?: string }).code }, 'frame failed');
+        send(c, errorFrame(ref, 'internal_error', 'internal error'));
+      }
+    }
+  }
+
+  async function attach(socket: WebSocket, device: UserTokenClaims, after: number | null, expiresAt: number | null) {
+    const start = after ?? (await m.deviceCursor(device.userId, device.deviceId));
+    const c: Connection = { socket, device, lastSent: start, catchingUp: false, catchUpAgain: false, pendingAck: 0, ackTimer: null, closeTimer: null };
+    let set = byUser.get(device.userId);
+    if (!set) byUser.set(device.userId, (set = new Set()));
+    set.add(c);
+    socket.on('message', (data, isBinary) => {
+      if (isBinary) {
+        send(c, errorFrame(undefined, 'invalid_frame', 'frames are JSON text'));
+        return;
+      }
+      void onFrame(c, data.toString());
+    });
+    socket.on('close', () => {
+      flushAck(c);
+      if (c.closeTimer) clearTimeout(c.closeTimer);
+      set!.delete(c);
+      if (set!.size === 0) byUser.delete(device.userId);
+    });
+    if (expiresAt) {
+      // The token's lifetime bounds the socket's: a revoked or expired identity does not keep receiving.
+      c.closeTimer = setTimeout(() => socket.close(4001, 'token expired'), Math.max(0, expiresAt - Date.now()));
+    }
+    send(c, { type: 'ready', userId: device.userId, deviceId: device.deviceId, after: start });
+    await catchUp(c);
+  }
+
+  async function authenticate(token: string) {
+    const claims = await authenticateUser(services.keyring, token);
+    const payload = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8')) as { exp?: number };
+    return { claims, expiresAt: payload.exp ? payload.exp * 1000 : null };
+  }
+
+  function parseAfter(v: unknown): number | null | undefined {
+    if (v === undefined || v === null) return null;
+    if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return v;
+    if (typeof v === 'string' && /^\d{1,15}$/.test(v)) return Number(v);
+    return undefined;
+  }
+
+  wss.on('connection', (socket: WebSocket, req: IncomingMessage) => {
+    socket.on('error', () => {});
+    const url = new URL(req.url ?? '/', 'http://x');
+    const header = req.headers.authorization;
+    const queryAfter = parseAfter(url.searchParams.get('after') ?? undefined);
+    if (header) {
+      const m1 = /^Bearer (\S{1,4096})$/.exec(header);
+      if (!m1 || queryAfter === undefined) {
+        socket.close(4400, 'bad request');
+        return;
+      }
+      authenticate(m1[1]).then(
+        ({ claims, expiresAt }) => attach(socket, claims, queryAfter, expiresAt),
+        (err) => {
+          send({ socket } as Connection, errorFrame(undefined, isDomainError(err) ? err.code : 'invalid_token', 'authentication failed'));
+          socket.close(4401, 'unauthorized');
+        },
+      );
+      return;
+    }
+    // No header (browsers cannot set one): the first frame must be {type: "auth", token, after?}.
+    const timer = setTimeout(() => socket.close(4401, 'authentication timeout'), AUTH_TIMEOUT_MS);
+    socket.once('message', (data) => {
+      clearTimeout(timer);
+      let frame: { type?: unknown; token?: unknown; after?: unknown };
+      try {
+        frame = JSON.parse(data.toString()) as typeof frame;
+      } catch {
+        socket.close(4400, 'first frame must be auth');
+        return;
+      }
+      const after = parseAfter(frame?.after);
+      if (frame?.type !== 'auth' || typeof frame.token !== 'string' || after === undefined) {
+        socket.close(4400, 'first frame must be auth');
+        return;
+      }
+      authenticate(frame.token).then(
+        ({ claims, expiresAt }) => attach(socket, claims, after ?? queryAfter ?? null, expiresAt),
+        (err) => {
+          send({ socket } as Connection, errorFrame(undefined, isDomainError(err) ? err.code : 'invalid_token', 'authentication failed'));
+          socket.close(4401, 'unauthorized');
+        },
+      );
+    });
+  });
+
+  return {
+    handleUpgrade(req, socket, head) {
+      wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+    },
+    connectionCount: () => wss.clients.size,
+    async close() {
+      unsubscribeInbox();
+      unsubscribeTyping();
+      for (const client of wss.clients) client.close(1001, 'server shutting down');
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,21 @@
+// messaging's error codes. Codes are API: add, never rename.
+export const MessagingErrors = {
+  conversationNotFound: 'conversation_not_found',
+  messageNotFound: 'message_not_found',
+  invalidText: 'invalid_text',
+  invalidMembers: 'invalid_members',
+  groupTooLarge: 'group_too_large',
+  dmNotAllowed: 'dm_not_allowed',
+  recipientUnavailable: 'recipient_unavailable',
+  requestPending: 'request_pending',
+  notARequest: 'not_a_request',
+  emptyMessage: 'empty_message',
+  invalidCursor: 'invalid_cursor',
+  invalidPointer: 'invalid_pointer',
+  notMessageSender: 'not_message_sender',
+  messageUnsent: 'message_unsent',
+  invalidDmPolicy: 'invalid_dm_policy',
+  cannotBlockSelf: 'cannot_block_self',
+  conflictingCursor: 'conflicting_cursor',
+  messageNotDelivered: 'message_not_delivered',
+} as const;

@@ -1,0 +1,63 @@
+// Per-conversation data keys by epoch. The unwrapped keys are cached in memory (they are needed on every send and
+// push); the database holds them only wrapped by the region key. A missing region key (another region's server,
+// or a shredded key) yields null: the content is unreadable here by design.
+import { newDataKey, unwrapDataKey, wrapDataKey, type Keyring } from '../crypto/index.js';
+import type { Db } from '../storage/index.js';
+
+export interface KeyCache {
+  epochAt(at: Date): number;
+  /** The key for writing in this epoch, created if it does not exist yet. */
+  writeKey(conversationId: string, region: string, epoch: number): Promise<Buffer>;
+  /** The key for reading, or null when it cannot be unwrapped here. */
+  readKey(conversationId: string, epoch: number): Promise<Buffer | null>;
+}
+
+export function createKeyCache(db: Db, keyring: Keyring, epochMs: number): KeyCache {
+  const cache = new Map<string, Buffer | null>();
+  const loading = new Map<string, Promise<Buffer | null>>();
+
+  const load = async (conversationId: string, epoch: number): Promise<Buffer | null> => {
+    const r = await db.query<{ kek_id: string; wrapped: Uint8Array }>(
+      'SELECT kek_id, wrapped FROM msg_conversation_keys WHERE conversation_id = $1 AND epoch = $2',
+      [conversationId, epoch],
+    );
+    if (r.rows.length === 0) return null;
+    const row = r.rows[0];
+    return unwrapDataKey(keyring, conversationId, epoch, { kekId: row.kek_id, wrapped: Buffer.from(row.wrapped) });
+  };
+
+  const readKey = async (conversationId: string, epoch: number) => {
+    const id = `${conversationId}:${epoch}`;
+    if (cache.has(id)) return cache.get(id)!;
+    let p = loading.get(id);
+    if (!p) {
+      p = load(conversationId, epoch).finally(() => loading.delete(id));
+      loading.set(id, p);
+    }
+    const key = await p;
+    if (key) cache.set(id, key);
+    return key;
+  };
+
+  return {
+    epochAt: (at) => Math.floor(at.getTime() / epochMs),
+    readKey,
+    async writeKey(conversationId, region, epoch) {
+      const existing = await readKey(conversationId, epoch);
+      if (existing) return existing;
+      const dek = newDataKey();
+      const w = wrapDataKey(keyring, region, conversationId, epoch, dek);
+      // Two writers may race to create the epoch key; the first insert wins and both use the stored key.
+      await db.query(
+        `INSERT INTO msg_conversation_keys (conversation_id, epoch, kek_id, wrapped) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (conversation_id, epoch) DO NOTHING`,
+        [conversationId, epoch, w.kekId, w.wrapped],
+      );
+      cache.delete(`${conversationId}:${epoch}`);
+      const key = await readKey(conversationId, epoch);
+      if (!key) throw new Error('data key could not be unwrapped after creation');
+      dek.fill(0);
+      return key;
+    },
+  };
+}

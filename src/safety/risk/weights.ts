@@ -1,0 +1,88 @@
+/**
+ * safety/risk weights: which rule categories count toward which harm, and the thresholds that turn scores
+ * into actions. Data, not logic, so a change to the policy is a reviewable diff in one place.
+ *
+ * Grooming is scored by stage (the stages of the grooming-functional README: trust, isolation, platform,
+ * age, sexualisation, meeting, gifts). Inside a stage the strongest cue counts fully and the others at half
+ * weight ("add me on snap" + "whats ur snap" is still one request); across stages the cues combine as
+ * independent evidence, because a conversation that both flatters a child and asks them to hide it is more
+ * than twice as worrying as either alone.
+ */
+
+export const GROOMING_STAGES: Record<string, readonly string[]> = {
+  trust: ['maturity', 'special_bond', 'flattery', 'romance', 'online_relationship', 'adult_cue'],
+  isolation: ['secrecy_parents', 'secrecy', 'secrecy_weak', 'delete_chat', 'concealment', 'deception', 'alienation', 'secrecy_compliance', 'gift_concealment'],
+  platform: ['platform_move', 'contact_request', 'contact_share', 'evasion', 'video_call', 'app_mention'],
+  age: ['age_probe', 'school_probe', 'age_dodge', 'maturity_minor', 'supervision_probe', 'minor_disclosed'],
+  sexualisation: ['photo_request', 'photo_self', 'wearing', 'body_comment', 'intimate_setting', 'sexual_request', 'appearance'],
+  meeting: ['meeting', 'private_meeting', 'transport', 'location_probe'],
+  gifts: ['gift_currency', 'gift_offer', 'money_offer', 'obligation'],
+};
+
+/** category -> stage */
+export const STAGE_OF: ReadonlyMap<string, string> = new Map(
+  Object.entries(GROOMING_STAGES).flatMap(([stage, cats]) => cats.map((c) => [c, stage] as const)),
+);
+
+/**
+ * Categories that a message says about the *other* participant: a child reporting "i deleted it like u
+ * said" is evidence against whoever asked; a child stating their age answers someone's probe.
+ */
+export const CREDIT_TO_OTHER: Readonly<Record<string, string>> = {
+  secrecy_compliance: 'secrecy_compliance',
+  minor_age: 'minor_disclosed',
+};
+
+/** Weight share of every cue after the strongest within one stage. */
+export const SAME_STAGE_SHARE = 0.5;
+/** One cue alone never flags unless it is at least this strong (a friend's "dont tell ur mom lol"). */
+export const SINGLE_CUE_CAP = 0.55;
+export const STRONG_SINGLE_CUE = 0.7;
+/** Three or more stages from one sender: the escalation the stages describe. */
+export const ESCALATION_STAGES = 3;
+export const ESCALATION_BONUS = 0.05;
+
+export const SEXTORTION = {
+  claim: ['image_claim'],
+  leverage: ['leverage'],
+  threat: ['share_threat'],
+  demand: ['demand_payment', 'demand_images'],
+  weakDemand: ['money_amount', 'payment_app'],
+  pressure: ['deadline', 'coercion'],
+} as const;
+
+/** Below this, without both a claim to hold images and a threat or demand, sextortion stays unflagged. */
+export const SEXTORTION_UNGATED_CAP = 0.45;
+
+/** Model categories read as hostility toward the other participant, and the share one message adds. */
+export const HOSTILE_MODEL_CATEGORIES = ['hate', 'offensive', 'harassment', 'identity_hate', 'threat'];
+export const HOSTILE_MESSAGE_MIN = 0.5;
+export const HOSTILE_MESSAGE_SHARE = 0.35;
+export const HOSTILE_RULE_CATEGORIES = ['share_threat', 'coercion'];
+
+export const THRESHOLDS = {
+  grooming: { flag: 0.6, high: 0.85, restrict: 0.92 },
+  sextortion: { flag: 0.6, high: 0.6, restrict: 0.8 },
+  harassment: { flag: 0.7, high: 0.9, restrict: 0.95 },
+} as const;
+
+/**
+ * Context, applied only when known (no age band means no age inference). `raise*` multiply (1 - score), so
+ * they push a score up without ever creating one from nothing; `scale*` multiply the score itself.
+ */
+export const CONTEXT = {
+  raiseAdultToMinor: 0.6,
+  raiseStranger: 0.85,
+  raiseLateNight: 0.9,
+  /** both known minors: peers; grooming by a same-age peer exists but is rarer */
+  scalePeerMinors: 0.85,
+  /** both known adults: grooming of children does not apply (sextortion still does) */
+  scaleBothAdults: 0.4,
+  /** late night counts from 23:00 to 04:59 local time of the young user */
+  lateNightFrom: 23,
+  lateNightUntil: 5,
+} as const;
+
+export const WINDOW_MESSAGES = 50;
+export const BURST_WINDOW_MS = 60_000;
+export const BURST_MESSAGES = 10;
