@@ -110,6 +110,8 @@ export async function createConversation(
       const id = existing.rows[0].conversation_id;
       const conv = await loadConversation(ctx, id);
       const mine = conv?.members.get(creatorId);
+      const blocked = await blockedEitherWay(ctx, creatorId);
+      if (blocked.has(others[0])) throw new DomainError(MessagingErrors.recipientUnavailable, 'you cannot message this person');
       // Starting a conversation you had declined or left brings it back for you; the other side is unchanged.
       if (mine && (mine.state === 'declined' || mine.state === 'left' || mine.state === 'pending')) {
         const d = await decide(ctx, creator, byId.get(others[0])!);

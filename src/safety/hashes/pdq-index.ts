@@ -12,23 +12,27 @@
  * only looked up when d_c + d_{c+1} <= 2r + 1. This loses nothing: if every chunk with d_c <= r had
  * d_c + d_{c+1} >= 2r + 2, then each such chunk's successor has d > r, so low chunks and their successors
  * form disjoint pairs of at least 2r + 2 and every other chunk has at least r + 1, totalling at least
- * 16(r+1) > t. At 10M hashes and t = 31 a query reads ~40k postings sequentially and fetches ~100 full
- * hashes, instead of fetching ~40k hashes from random memory.
+ * 16(r+1) > t. At 10M hashes and t = 31 a query reads ~40k 16-bit values sequentially and fetches ~100
+ * full hashes, instead of fetching ~40k hashes from random memory.
  *
  * Dedupe: a match is reported only from the first chunk c where both the probe (d_c <= r) and the filter
  * hold, which is checked on the full hash once it is known to match; so no per-query marker array.
  *
- * Storage (no object per entry): hashes in 2 MiB pages of eight big-endian words per entry. Postings are
- * three 16-bit units (id high, id low, neighbour chunk) in 6 MiB arena pages; each bucket is a chain of
- * blocks of 8, 16, 32, then 64 postings, whose first posting-sized slot holds the next block's address.
- * Each bucket's count, head and tail share one 16-byte row so a probe costs one cache miss. Adding
- * appends to 16 chains; disabling sets a tombstone the search skips; nothing is ever rebuilt. Below
- * `indexFrom` entries (default 2048) there are no buckets and search is a linear scan; the buckets are
- * built once when the index grows past that, so a small bank costs a few KiB, not the 16 MiB bucket table.
+ * Storage (no object per entry). Hashes: 2 MiB pages of eight big-endian words per entry. Postings, per
+ * chunk, in two tiers:
+ * - base: a CSR layout (bucket offsets, then every posting's neighbour chunk contiguous, ids beside),
+ *   written by `compact()`, so a probe reads one contiguous run;
+ * - overflow: entries added since, appended incrementally to per-bucket chains of blocks (8, 16, 32, then
+ *   64 postings, the next block's address in a 2-unit header) in the chunk's own 8 MiB arena pages.
+ * `add` only appends to overflow and `disable` only sets a tombstone the search skips: nothing is rebuilt
+ * behind the caller's back. `compact()` folds overflow into base, one chunk at a time (so the extra memory
+ * while it runs is one chunk's postings); callers run it after a bulk load (the bank loader does), and
+ * may after large imports. Below `indexFrom` entries (default 2048) there are no postings and search is a
+ * linear scan; the first compaction happens when the index grows past that.
  *
  * Search is memory-latency bound, so it runs in phases whose loads do not depend on each other (bucket
- * rows, then the chains level by level, then the postings, then candidate hashes): the CPU then keeps
- * many cache misses in flight instead of waiting on one pointer at a time.
+ * offsets and rows, then overflow chains level by level, then the postings, then candidate hashes): the
+ * CPU then keeps several cache misses in flight instead of waiting on one pointer at a time.
  *
  * Ids are dense numbers from 0 in insertion order; callers map them to their own entry ids.
  */
@@ -46,7 +50,7 @@ export interface PdqMatch {
 }
 
 export interface PdqIndexOptions {
-  /** Entry count at which buckets are built; below it, search scans linearly. Default 2048. */
+  /** Entry count at which postings are first built; below it, search scans linearly. Default 2048. */
   indexFrom?: number;
 }
 
@@ -56,18 +60,18 @@ export const PDQ_DEFAULT_THRESHOLD = 31;
 export const PDQ_MAX_THRESHOLD = 255;
 
 const CHUNKS = 16;
-const NIL = 0xffffffff;
+const VALUES = 65536;
+const NIL16 = 0xffff;
 const HASH_PAGE_BITS = 16; // entries per hash page: 65,536 x 32 bytes = 2 MiB
 const HASH_PAGE_MASK = (1 << HASH_PAGE_BITS) - 1;
-const ARENA_PAGE_BITS = 20; // postings per arena page: 1M x 6 bytes
-const ARENA_PAGE_POSTINGS = 1 << ARENA_PAGE_BITS;
-const ARENA_PAGE_MASK = ARENA_PAGE_POSTINGS - 1;
-const MAX_ARENA_PAGES = 4095; // keeps every address below NIL
+const ARENA_PAGE_BITS = 22; // 16-bit units per overflow arena page (8 MiB)
+const ARENA_PAGE_UNITS = 1 << ARENA_PAGE_BITS;
+const ARENA_PAGE_MASK = ARENA_PAGE_UNITS - 1;
+const MAX_ARENA_PAGES = 1023; // keeps every address below 2^32 - 1
 /** From radius 5 up, probing reads more postings than there are entries: scan instead. */
 const LINEAR_FROM_RADIUS = 5;
 
-// Chain block sizes: small first blocks keep sparse buckets cheap, 64 caps the slack of a full bucket
-// (~17% at 10M entries, where a bucket holds ~150 postings) while keeping chains short.
+// Overflow chain block sizes: small first blocks keep sparse buckets cheap; 64 caps a full bucket's slack.
 const BLOCK_CUMULATIVE = [8, 24, 56, 120];
 const BLOCK_FIRST = 8;
 const BLOCK_LAST = 64;
@@ -75,21 +79,28 @@ const BLOCK_LAST = 64;
 /** All 16-bit masks grouped by popcount: the probe offsets for each radius. */
 const MASKS_BY_WEIGHT: Uint16Array[] = (() => {
   const groups: number[][] = Array.from({ length: 17 }, () => []);
-  for (let m = 0; m < 65536; m++) groups[POPCOUNT16[m]].push(m);
+  for (let m = 0; m < VALUES; m++) groups[POPCOUNT16[m]].push(m);
   return groups.map((g) => Uint16Array.from(g));
 })();
 
 /** Buckets probed per chunk at each radius: sum of C(16, k) for k <= r. */
 const PROBES_PER_CHUNK: number[] = MASKS_BY_WEIGHT.map((_, r) => MASKS_BY_WEIGHT.slice(0, r + 1).reduce((n, m) => n + m.length, 0));
 
-/** Size of the block that starts when a bucket already holds `n` postings (n at a block boundary). */
+/** Capacity of the block that starts when a chain already holds `n` postings (n at a block boundary). */
 function blockSizeAt(n: number): number {
   if (n === 0) return BLOCK_FIRST;
   for (let b = 0; b < BLOCK_CUMULATIVE.length - 1; b++) if (n === BLOCK_CUMULATIVE[b]) return BLOCK_CUMULATIVE[b + 1] - n;
   return BLOCK_LAST;
 }
 
-/** Position within its block of posting number `n` of a bucket; 0 means a new block starts. */
+/** Capacity of the block holding posting number `n` of a chain. */
+function blockSizeOf(n: number): number {
+  if (n < BLOCK_CUMULATIVE[0]) return BLOCK_FIRST;
+  for (let b = 1; b < BLOCK_CUMULATIVE.length; b++) if (n < BLOCK_CUMULATIVE[b]) return BLOCK_CUMULATIVE[b] - BLOCK_CUMULATIVE[b - 1];
+  return BLOCK_LAST;
+}
+
+/** Position within its block of posting number `n` of a chain; 0 means a new block starts. */
 function positionAt(n: number): number {
   if (n < BLOCK_CUMULATIVE[0]) return n;
   for (let b = 1; b < BLOCK_CUMULATIVE.length; b++) if (n < BLOCK_CUMULATIVE[b]) return n - BLOCK_CUMULATIVE[b - 1];
@@ -107,6 +118,12 @@ function grown(a: Uint32Array, need: number): Uint32Array {
   return b;
 }
 
+/** Chunk `c` (0..15) of the hash whose words start at `base`. */
+function chunkOf(page: Uint32Array, base: number, c: number): number {
+  const w = page[base + (c >>> 1)];
+  return (c & 1) === 0 ? w >>> 16 : w & 0xffff;
+}
+
 /** Validates a threshold for PDQ search: an integer 0..255. */
 export function isValidPdqThreshold(t: unknown): t is number {
   return typeof t === 'number' && Number.isInteger(t) && t >= 0 && t <= PDQ_MAX_THRESHOLD;
@@ -120,24 +137,34 @@ export class PdqIndex {
   private readonly indexFrom: number;
 
   private indexed = false;
-  /** Per bucket (chunk << 16 | value): [count, head address, tail address, unused]. */
-  private buckets = new Uint32Array(0);
-  private readonly arena: Uint16Array[] = [];
-  private arenaTop = 0;
+  /** Entries 0..baseCount-1 are in the base tier of every chunk; later ones in overflow. */
+  private baseCount = 0;
+  private readonly baseOffsets: Uint32Array[] = [];
+  private readonly baseNext: Uint16Array[] = [];
+  private readonly baseIds: Uint32Array[] = [];
+  /** Overflow rows, per (chunk << 16 | value): [count, head address, tail address, unused]. */
+  private rows = new Uint32Array(0);
+  private readonly arenas: Uint16Array[][] = Array.from({ length: CHUNKS }, () => []);
+  private readonly arenaTop = new Float64Array(CHUNKS);
 
   // Search scratch, reused by every search (search is synchronous, so never shared by two callers).
   private readonly qWords = new Uint32Array(8);
   private readonly qChunks = new Uint16Array(CHUNKS);
   private readonly chunkDist = new Uint8Array(CHUNKS);
-  /** Chains still being walked: address of the block last queued, postings left, postings passed, info. */
+  /** Base runs to scan: start, length, info (chunk | neighbour limit << 8). */
+  private segStart = new Uint32Array(512);
+  private segLen = new Uint32Array(512);
+  private segInfo = new Uint32Array(512);
+  /** Overflow chains still being walked: block last queued, postings left, postings passed, info. */
   private walkAddr = new Uint32Array(512);
   private walkLeft = new Uint32Array(512);
   private walkTaken = new Uint32Array(512);
   private walkInfo = new Uint32Array(512);
-  /** Blocks to scan: address, postings in use, info (chunk | limit << 8). */
-  private blockAddr = new Uint32Array(2048);
-  private blockLen = new Uint32Array(2048);
-  private blockInfo = new Uint32Array(2048);
+  /** Overflow blocks to scan: address, postings in use, capacity, info. */
+  private blockAddr = new Uint32Array(512);
+  private blockLen = new Uint32Array(512);
+  private blockCap = new Uint32Array(512);
+  private blockInfo = new Uint32Array(512);
   /** Candidates that passed the neighbour filter: id and the chunk they came from. */
   private candId = new Uint32Array(1024);
   private candChunk = new Uint32Array(1024);
@@ -158,9 +185,14 @@ export class PdqIndex {
     return this.activeCount;
   }
 
-  /** Whether the buckets exist yet (false while small enough for linear search). */
+  /** Whether postings exist yet (false while small enough for linear search). */
   get isBucketed(): boolean {
     return this.indexed;
+  }
+
+  /** Entries added since the last compaction (held in the slower overflow chains). */
+  get overflowSize(): number {
+    return this.indexed ? this.count - this.baseCount : 0;
   }
 
   /**
@@ -170,7 +202,7 @@ export class PdqIndex {
   add(hash: Uint8Array, offset = 0): number {
     if (offset < 0 || offset + PDQ_BYTES > hash.length) throw new RangeError('PDQ hash must be 32 bytes');
     const id = this.count;
-    if (id >= NIL) throw new RangeError('PDQ index is full');
+    if (id >= 0xffffffff) throw new RangeError('PDQ index is full');
     const pageNo = id >>> HASH_PAGE_BITS;
     if (pageNo === this.hashPages.length) this.hashPages.push(new Uint32Array(8 << HASH_PAGE_BITS));
     const page = this.hashPages[pageNo];
@@ -183,8 +215,8 @@ export class PdqIndex {
     }
     this.count = id + 1;
     this.activeCount++;
-    if (this.indexed) this.insertPostings(id, page, base);
-    else if (this.count >= this.indexFrom) this.buildBuckets();
+    if (this.indexed) this.insertOverflow(id, page, base);
+    else if (this.count >= this.indexFrom) this.compact();
     return id;
   }
 
@@ -217,12 +249,54 @@ export class PdqIndex {
     return wordsToPdq(this.hashPages[id >>> HASH_PAGE_BITS], (id & HASH_PAGE_MASK) << 3);
   }
 
-  /** Bytes held in typed arrays (hashes, tombstones, buckets, postings); excludes the JS objects. */
+  /** Bytes held in typed arrays (hashes, tombstones, postings); excludes the JS objects around them. */
   memoryBytes(): number {
-    let bytes = this.disabled.byteLength + this.buckets.byteLength;
+    let bytes = this.disabled.byteLength + this.rows.byteLength;
     for (const p of this.hashPages) bytes += p.byteLength;
-    for (const p of this.arena) bytes += p.byteLength;
+    for (let c = 0; c < this.baseOffsets.length; c++) {
+      bytes += this.baseOffsets[c].byteLength + this.baseNext[c].byteLength + this.baseIds[c].byteLength;
+    }
+    for (const arena of this.arenas) for (const p of arena) bytes += p.byteLength;
     return bytes;
+  }
+
+  /**
+   * Rewrites every chunk's postings as one contiguous base (including entries added since the last
+   * compaction), then frees that chunk's overflow. Linear in the index size (about a second at 10M);
+   * searches give the same results before and after, only faster.
+   */
+  compact(): void {
+    const n = this.count;
+    if (!this.indexed) {
+      this.rows = new Uint32Array((CHUNKS << 16) * 4);
+      this.indexed = true;
+    }
+    if (n === this.baseCount) return;
+    const cursor = new Uint32Array(VALUES);
+    for (let c = 0; c < CHUNKS; c++) {
+      const nc = (c + 1) & 15;
+      const offsets = new Uint32Array(VALUES + 1);
+      this.forEachStored(n, (page, base) => {
+        offsets[chunkOf(page, base, c) + 1]++;
+      });
+      for (let v = 0; v < VALUES; v++) offsets[v + 1] += offsets[v];
+      cursor.set(offsets.subarray(0, VALUES));
+      const ids = new Uint32Array(n);
+      const nexts = new Uint16Array(n);
+      let id = 0;
+      this.forEachStored(n, (page, base) => {
+        const at = cursor[chunkOf(page, base, c)]++;
+        ids[at] = id++;
+        nexts[at] = chunkOf(page, base, nc);
+      });
+      this.baseOffsets[c] = offsets;
+      this.baseIds[c] = ids;
+      this.baseNext[c] = nexts;
+      this.arenas[c] = [];
+      this.arenaTop[c] = 0;
+      this.rows.fill(0, (c << 16) * 4, ((c + 1) << 16) * 4);
+    }
+    this.baseCount = n;
   }
 
   /**
@@ -244,11 +318,19 @@ export class PdqIndex {
     pdqToWords(query, this.qWords);
     const radius = threshold >>> 4;
     if (!this.indexed || radius >= LINEAR_FROM_RADIUS) this.scanLinear(threshold, out);
-    else this.scanBuckets(threshold, radius, out);
+    else this.scanPostings(threshold, radius, out);
   }
 
   private checkId(id: number): void {
     if (!Number.isInteger(id) || id < 0 || id >= this.count) throw new RangeError('unknown PDQ index id');
+  }
+
+  private forEachStored(n: number, fn: (page: Uint32Array, base: number) => void): void {
+    for (let pageNo = 0; pageNo << HASH_PAGE_BITS < n; pageNo++) {
+      const page = this.hashPages[pageNo];
+      const end = Math.min(n - (pageNo << HASH_PAGE_BITS), 1 << HASH_PAGE_BITS) << 3;
+      for (let base = 0; base < end; base += 8) fn(page, base);
+    }
   }
 
   private scanLinear(t: number, out: PdqMatch[]): void {
@@ -273,7 +355,7 @@ export class PdqIndex {
     }
   }
 
-  private scanBuckets(t: number, r: number, out: PdqMatch[]): void {
+  private scanPostings(t: number, r: number, out: PdqMatch[]): void {
     const q = this.qWords;
     const qc = this.qChunks;
     for (let j = 0; j < 8; j++) {
@@ -281,94 +363,136 @@ export class PdqIndex {
       qc[2 * j + 1] = q[j] & 0xffff;
     }
     const pairLimit = 2 * r + 1;
-    const buckets = this.buckets;
-    const arena = this.arena;
+    const hasBase = this.baseCount > 0;
+    const hasOverflow = this.count > this.baseCount;
+    const rows = this.rows;
     const pc16 = POPCOUNT16;
 
-    // Phase 1: read every probed bucket's row; queue its first block and remember longer chains.
+    // Phase 1: read every probed bucket's base offsets and overflow row; queue runs and first blocks.
     const maxProbes = CHUNKS * PROBES_PER_CHUNK[r];
-    this.ensureWalk(maxProbes);
-    this.ensureBlocks(maxProbes);
-    let walkAddr = this.walkAddr, walkLeft = this.walkLeft, walkTaken = this.walkTaken, walkInfo = this.walkInfo;
-    let blockAddr = this.blockAddr, blockLen = this.blockLen, blockInfo = this.blockInfo;
-    let walking = 0;
+    this.ensureProbeScratch(maxProbes);
+    const segStart = this.segStart, segLen = this.segLen, segInfo = this.segInfo;
+    const walkAddr = this.walkAddr, walkLeft = this.walkLeft, walkTaken = this.walkTaken, walkInfo = this.walkInfo;
+    let blockAddr = this.blockAddr, blockLen = this.blockLen, blockCap = this.blockCap, blockInfo = this.blockInfo;
+    let nSeg = 0;
     let nBlocks = 0;
+    let walking = 0;
     for (let c = 0; c < CHUNKS; c++) {
       const qv = qc[c];
-      const bucketBase = c << 16;
+      const offsets = hasBase ? this.baseOffsets[c] : null;
+      const rowBase = c << 16;
       for (let k = 0; k <= r; k++) {
         const masks = MASKS_BY_WEIGHT[k];
-        const info = c | ((pairLimit - k) << 8); // neighbour chunk may differ by at most pairLimit - k bits
+        const info = c | ((pairLimit - k) << 8); // the neighbour chunk may differ by at most pairLimit - k bits
         for (let mi = 0; mi < masks.length; mi++) {
-          const row = (bucketBase | (qv ^ masks[mi])) << 2;
-          const n = buckets[row];
-          if (n === 0) continue;
-          const head = buckets[row + 1];
-          blockAddr[nBlocks] = head;
-          blockLen[nBlocks] = n < BLOCK_FIRST ? n : BLOCK_FIRST;
-          blockInfo[nBlocks] = info;
-          nBlocks++;
-          if (n > BLOCK_FIRST) {
-            walkAddr[walking] = head;
-            walkLeft[walking] = n - BLOCK_FIRST;
-            walkTaken[walking] = BLOCK_FIRST;
-            walkInfo[walking] = info;
-            walking++;
+          const v = qv ^ masks[mi];
+          if (offsets !== null) {
+            const lo = offsets[v];
+            const len = offsets[v + 1] - lo;
+            if (len !== 0) {
+              segStart[nSeg] = lo;
+              segLen[nSeg] = len;
+              segInfo[nSeg] = info;
+              nSeg++;
+            }
+          }
+          if (hasOverflow) {
+            const row = (rowBase | v) << 2;
+            const n = rows[row];
+            if (n !== 0) {
+              const head = rows[row + 1];
+              blockAddr[nBlocks] = head;
+              blockLen[nBlocks] = n < BLOCK_FIRST ? n : BLOCK_FIRST;
+              blockCap[nBlocks] = BLOCK_FIRST;
+              blockInfo[nBlocks] = info;
+              nBlocks++;
+              if (n > BLOCK_FIRST) {
+                walkAddr[walking] = head;
+                walkLeft[walking] = n - BLOCK_FIRST;
+                walkTaken[walking] = BLOCK_FIRST;
+                walkInfo[walking] = info;
+                walking++;
+              }
+            }
           }
         }
       }
     }
 
-    // Phase 2: follow all chains one level at a time, so their next-block loads overlap.
+    // Phase 2: follow overflow chains one level at a time, so their next-block loads overlap.
     while (walking > 0) {
       if (nBlocks + walking > blockAddr.length) {
         this.ensureBlocks(nBlocks + walking);
         blockAddr = this.blockAddr;
         blockLen = this.blockLen;
+        blockCap = this.blockCap;
         blockInfo = this.blockInfo;
       }
       let still = 0;
       for (let w = 0; w < walking; w++) {
         const a = walkAddr[w];
-        const page = arena[a >>> ARENA_PAGE_BITS];
-        const o = (a & ARENA_PAGE_MASK) * 3;
+        const info = walkInfo[w];
+        const page = this.arenas[info & 0xff][a >>> ARENA_PAGE_BITS];
+        const o = a & ARENA_PAGE_MASK;
         const nextBlock = ((page[o] << 16) | page[o + 1]) >>> 0;
         const size = blockSizeAt(walkTaken[w]);
         const left = walkLeft[w];
         const n = left < size ? left : size;
         blockAddr[nBlocks] = nextBlock;
         blockLen[nBlocks] = n;
-        blockInfo[nBlocks] = walkInfo[w];
+        blockCap[nBlocks] = size;
+        blockInfo[nBlocks] = info;
         nBlocks++;
         if (left > n) {
           walkAddr[still] = nextBlock;
           walkLeft[still] = left - n;
           walkTaken[still] = walkTaken[w] + size;
-          walkInfo[still] = walkInfo[w];
+          walkInfo[still] = info;
           still++;
         }
       }
       walking = still;
     }
 
-    // Phase 3: scan the postings of every queued block through the neighbour filter.
+    // Phase 3: pass every queued posting through the neighbour filter.
     let candId = this.candId, candChunk = this.candChunk;
     let nCand = 0;
-    for (let bi = 0; bi < nBlocks; bi++) {
-      const a = blockAddr[bi];
-      const page = arena[a >>> ARENA_PAGE_BITS];
-      const info = blockInfo[bi];
+    for (let s = 0; s < nSeg; s++) {
+      const info = segInfo[s];
       const c = info & 0xff;
       const limit = info >>> 8;
       const qn = qc[(c + 1) & 15];
-      const start = (a & ARENA_PAGE_MASK) * 3 + 3;
-      const end = start + blockLen[bi] * 3;
-      for (let o = start; o < end; o += 3) {
-        if (pc16[page[o + 2] ^ qn] <= limit) {
+      const nexts = this.baseNext[c];
+      const end = segStart[s] + segLen[s];
+      for (let i = segStart[s]; i < end; i++) {
+        if (pc16[nexts[i] ^ qn] <= limit) {
           if (nCand === candId.length) {
             this.candId = candId = grown(candId, nCand + 1);
             this.candChunk = candChunk = grown(candChunk, nCand + 1);
           }
+          candId[nCand] = this.baseIds[c][i];
+          candChunk[nCand] = c;
+          nCand++;
+        }
+      }
+    }
+    for (let bi = 0; bi < nBlocks; bi++) {
+      const a = blockAddr[bi];
+      const info = blockInfo[bi];
+      const c = info & 0xff;
+      const limit = info >>> 8;
+      const qn = qc[(c + 1) & 15];
+      const page = this.arenas[c][a >>> ARENA_PAGE_BITS];
+      const start = (a & ARENA_PAGE_MASK) + 2;
+      const end = start + blockLen[bi];
+      const idsAt = start + blockCap[bi];
+      for (let i = start; i < end; i++) {
+        if (pc16[page[i] ^ qn] <= limit) {
+          if (nCand === candId.length) {
+            this.candId = candId = grown(candId, nCand + 1);
+            this.candChunk = candChunk = grown(candChunk, nCand + 1);
+          }
+          const o = idsAt + 2 * (i - start);
           candId[nCand] = ((page[o] << 16) | page[o + 1]) >>> 0;
           candChunk[nCand] = c;
           nCand++;
@@ -380,18 +504,24 @@ export class PdqIndex {
     for (let i = 0; i < nCand; i++) this.checkCandidate(candId[i], candChunk[i], t, r, out);
   }
 
-  private ensureWalk(n: number): void {
-    if (n <= this.walkAddr.length) return;
-    this.walkAddr = grown(this.walkAddr, n);
-    this.walkLeft = grown(this.walkLeft, n);
-    this.walkTaken = grown(this.walkTaken, n);
-    this.walkInfo = grown(this.walkInfo, n);
+  private ensureProbeScratch(n: number): void {
+    if (n > this.segStart.length) {
+      this.segStart = grown(this.segStart, n);
+      this.segLen = grown(this.segLen, n);
+      this.segInfo = grown(this.segInfo, n);
+      this.walkAddr = grown(this.walkAddr, n);
+      this.walkLeft = grown(this.walkLeft, n);
+      this.walkTaken = grown(this.walkTaken, n);
+      this.walkInfo = grown(this.walkInfo, n);
+    }
+    this.ensureBlocks(n);
   }
 
   private ensureBlocks(n: number): void {
     if (n <= this.blockAddr.length) return;
     this.blockAddr = grown(this.blockAddr, n);
     this.blockLen = grown(this.blockLen, n);
+    this.blockCap = grown(this.blockCap, n);
     this.blockInfo = grown(this.blockInfo, n);
   }
 
@@ -421,61 +551,57 @@ export class PdqIndex {
     out.push({ id, distance: d });
   }
 
-  private buildBuckets(): void {
-    this.buckets = new Uint32Array((CHUNKS << 16) * 4);
-    this.indexed = true;
-    for (let id = 0; id < this.count; id++) {
-      this.insertPostings(id, this.hashPages[id >>> HASH_PAGE_BITS], (id & HASH_PAGE_MASK) << 3);
-    }
-  }
-
-  private insertPostings(id: number, page: Uint32Array, base: number): void {
-    const buckets = this.buckets;
+  /** Appends the entry to the overflow chain of its bucket in every chunk. */
+  private insertOverflow(id: number, page: Uint32Array, base: number): void {
+    const rows = this.rows;
     const idHi = id >>> 16;
     const idLo = id & 0xffff;
     for (let c = 0; c < CHUNKS; c++) {
-      const w = page[base + (c >>> 1)];
-      const value = (c & 1) === 0 ? w >>> 16 : w & 0xffff;
-      const nw = page[base + (((c + 1) & 15) >>> 1)];
-      const next = (c & 1) === 0 ? nw & 0xffff : nw >>> 16; // chunk c+1: the other half, or the next word's high half
+      const value = chunkOf(page, base, c);
+      const next = chunkOf(page, base, (c + 1) & 15);
       const row = ((c << 16) | value) << 2;
-      const n = buckets[row];
+      const n = rows[row];
       const pos = positionAt(n);
+      const size = blockSizeOf(n);
+      const arena = this.arenas[c];
       let block: number;
       if (n === 0) {
-        block = this.allocBlock(BLOCK_FIRST);
-        buckets[row + 1] = block;
-        buckets[row + 2] = block;
+        block = this.allocBlock(c, size);
+        rows[row + 1] = block;
+        rows[row + 2] = block;
       } else if (pos === 0) {
-        block = this.allocBlock(blockSizeAt(n));
-        const tail = buckets[row + 2];
-        const tp = this.arena[tail >>> ARENA_PAGE_BITS];
-        const to = (tail & ARENA_PAGE_MASK) * 3;
-        tp[to] = block >>> 16;
-        tp[to + 1] = block & 0xffff;
-        buckets[row + 2] = block;
+        block = this.allocBlock(c, size);
+        const tail = rows[row + 2];
+        const tp = arena[tail >>> ARENA_PAGE_BITS];
+        tp[tail & ARENA_PAGE_MASK] = block >>> 16;
+        tp[(tail & ARENA_PAGE_MASK) + 1] = block & 0xffff;
+        rows[row + 2] = block;
       } else {
-        block = buckets[row + 2];
+        block = rows[row + 2];
       }
-      const p = this.arena[block >>> ARENA_PAGE_BITS];
-      const o = ((block & ARENA_PAGE_MASK) + 1 + pos) * 3;
-      p[o] = idHi;
-      p[o + 1] = idLo;
-      p[o + 2] = next;
-      buckets[row] = n + 1;
+      const p = arena[block >>> ARENA_PAGE_BITS];
+      const o = (block & ARENA_PAGE_MASK) + 2;
+      p[o + pos] = next;
+      p[o + size + 2 * pos] = idHi;
+      p[o + size + 2 * pos + 1] = idLo;
+      rows[row] = n + 1;
     }
   }
 
-  /** Reserves a block (a header slot + `size` postings) that never straddles an arena page. */
-  private allocBlock(size: number): number {
-    let addr = this.arenaTop;
-    const slots = size + 1;
-    if (addr >>> ARENA_PAGE_BITS === this.arena.length || (addr & ARENA_PAGE_MASK) + slots > ARENA_PAGE_POSTINGS) {
-      if (this.arena.length >= MAX_ARENA_PAGES) throw new RangeError('PDQ index is full');
-      addr = this.arena.length * ARENA_PAGE_POSTINGS;
-      this.arena.push(new Uint16Array(ARENA_PAGE_POSTINGS * 3));
+  /** Reserves a block (2-unit header, `size` neighbour chunks, `size` ids) within one arena page. */
+  private allocBlock(c: number, size: number): number {
+    const arena = this.arenas[c];
+    let addr = this.arenaTop[c];
+    const units = 2 + 3 * size;
+    if (Math.floor(addr / ARENA_PAGE_UNITS) === arena.length || (addr % ARENA_PAGE_UNITS) + units > ARENA_PAGE_UNITS) {
+      if (arena.length >= MAX_ARENA_PAGES) throw new RangeError('PDQ index is full');
+      addr = arena.length * ARENA_PAGE_UNITS;
+      arena.push(new Uint16Array(ARENA_PAGE_UNITS));
     }
-    this.arenaTop = addr + slots;
+    const page = arena[addr >>> ARENA_PAGE_BITS];
+    page[addr & ARENA_PAGE_MASK] = NIL16;
+    page[(addr & ARENA_PAGE_MASK) + 1] = NIL16;
+    this.arenaTop[c] = addr + units;
     return addr;
   }
 }

@@ -179,7 +179,7 @@ type Buffers = {
   lumaBatch: Float32Array; // LANES rows of luminance (RGB input only)
   ring: Float32Array; // recent outputs of the first row pass
   colSums: Float32Array; // running sums of the first column pass
-  passB: Float32Array; // LANES rows output by the first column pass
+  passB: Float32Array; // queue of rows output by the first column pass
   narrow: Float32Array; // rows x 64: second row pass, decimated columns only
 };
 
@@ -196,33 +196,50 @@ function buffers(cols: number, rows: number, ringRows: number): Buffers {
     lumaBatch: new Float32Array(LANES * cols),
     ring: new Float32Array(ringRows * cols),
     colSums: new Float32Array(cols),
-    passB: new Float32Array(LANES * cols),
+    passB: new Float32Array(QUEUE * cols),
     narrow: new Float32Array(rows * OUT),
   };
   if (ringRows * cols + rows * OUT <= KEEP_MAX_FLOATS) cached = b;
   return b;
 }
 
-/** Runs the second row pass on the `pending` rows queued in passB; returns the new queue length (0). */
-function flushRows(passB: Float32Array, narrow: Float32Array, pending: number, first: number, width: number, wRow: number): number {
-  if (pending === 0) return 0;
-  const last = pending - 1;
+/**
+ * Rows output by the first column pass wait in a ring of 8 rows (passB) until four can go through the
+ * second row pass together. Module state rather than closures: this runs once per image row.
+ */
+const QUEUE = 2 * LANES;
+let qHead = 0; // slot of the oldest waiting row
+let qCount = 0; // rows waiting
+let qFirst = 0; // image row index of the oldest waiting row
+
+function qSlot(width: number): number {
+  return ((qHead + qCount) & (QUEUE - 1)) * width;
+}
+
+/** Sends up to four waiting rows through the second row pass (lanes past the last repeat it). */
+function qFlush(passB: Float32Array, narrow: Float32Array, width: number, wRow: number): void {
+  const take = Math.min(LANES, qCount);
+  if (take === 0) return;
+  const last = take - 1;
+  const slot = (k: number): number => ((qHead + Math.min(k, last)) & (QUEUE - 1)) * width;
   boxRows4Sampled(
     passB,
-    0,
-    Math.min(1, last) * width,
-    Math.min(2, last) * width,
-    last * width,
+    slot(0),
+    slot(1),
+    slot(2),
+    slot(3),
     narrow,
-    first * OUT,
-    (first + Math.min(1, last)) * OUT,
-    (first + Math.min(2, last)) * OUT,
-    (first + last) * OUT,
+    qFirst * OUT,
+    (qFirst + Math.min(1, last)) * OUT,
+    (qFirst + Math.min(2, last)) * OUT,
+    (qFirst + last) * OUT,
     width,
     wRow,
     keepCols,
   );
-  return 0;
+  qHead = (qHead + take) & (QUEUE - 1);
+  qCount -= take;
+  qFirst += take;
 }
 
 // The first column pass in its four phases (see the file comment); one running sum per column.
@@ -252,6 +269,39 @@ function colAddSubOut(
     const v = fround(fround(sums[c] + ring[add + c]) - ring[sub + c]);
     sums[c] = v;
     dst[o + c] = v / n;
+  }
+}
+
+/** Four consecutive rows of the full-window phase: one load and store of each running sum per four rows. */
+function colAddSubOut4(
+  sums: Float32Array,
+  ring: Float32Array,
+  a0: number,
+  a1: number,
+  a2: number,
+  a3: number,
+  b0: number,
+  b1: number,
+  b2: number,
+  b3: number,
+  dst: Float32Array,
+  o0: number,
+  o1: number,
+  o2: number,
+  o3: number,
+  width: number,
+  n: number,
+): void {
+  for (let c = 0; c < width; c++) {
+    let v = fround(fround(sums[c] + ring[a0 + c]) - ring[b0 + c]);
+    dst[o0 + c] = v / n;
+    v = fround(fround(v + ring[a1 + c]) - ring[b1 + c]);
+    dst[o1 + c] = v / n;
+    v = fround(fround(v + ring[a2 + c]) - ring[b2 + c]);
+    dst[o2 + c] = v / n;
+    v = fround(fround(v + ring[a3 + c]) - ring[b3 + c]);
+    dst[o3 + c] = v / n;
+    sums[c] = v;
   }
 }
 
@@ -290,8 +340,10 @@ export function downsampleTo64(
   colSums.fill(0, 0, width);
 
   let n = 0; // window count of the first column pass
-  let pending = 0; // rows waiting in passB for the second row pass
-  let pendingFirst = 0; // output row index of passB's first row
+  qHead = 0;
+  qCount = 0;
+  qFirst = 0;
+  const slot = (r: number): number => (r % ringRows) * width;
 
   for (let r0 = 0; r0 < height; r0 += LANES) {
     const count = Math.min(LANES, height - r0);
@@ -311,34 +363,65 @@ export function downsampleTo64(
       base + Math.min(2, last) * width,
       base + last * width,
       ring,
-      (r0 % ringRows) * width,
-      ((r0 + Math.min(1, last)) % ringRows) * width,
-      ((r0 + Math.min(2, last)) % ringRows) * width,
-      ((r0 + last) % ringRows) * width,
+      slot(r0),
+      slot(r0 + Math.min(1, last)),
+      slot(r0 + Math.min(2, last)),
+      slot(r0 + last),
       width,
       wRow,
     );
 
-    // First column pass, fed one row at a time in order; its outputs queue in passB for the second row pass.
+    // First column pass, fed in row order; its outputs queue for the second row pass.
+    if (count === LANES && r0 >= wCol) {
+      if (qCount === 0) qFirst = r0 - (hCol - 1);
+      const o0 = qSlot(width);
+      qCount++;
+      const o1 = qSlot(width);
+      qCount++;
+      const o2 = qSlot(width);
+      qCount++;
+      const o3 = qSlot(width);
+      qCount++;
+      colAddSubOut4(
+        colSums,
+        ring,
+        slot(r0),
+        slot(r0 + 1),
+        slot(r0 + 2),
+        slot(r0 + 3),
+        slot(r0 - wCol),
+        slot(r0 + 1 - wCol),
+        slot(r0 + 2 - wCol),
+        slot(r0 + 3 - wCol),
+        passB,
+        o0,
+        o1,
+        o2,
+        o3,
+        width,
+        n,
+      );
+      while (qCount >= LANES) qFlush(passB, narrow, width, wRow);
+      continue;
+    }
     for (let r = r0; r < r0 + count; r++) {
-      const add = (r % ringRows) * width;
       if (r < hCol - 1) {
-        colAdd(colSums, ring, add, width);
+        colAdd(colSums, ring, slot(r), width);
         n++;
         continue;
       }
-      if (pending === 0) pendingFirst = r - (hCol - 1);
-      if (r < wCol) colAddOut(colSums, ring, add, passB, pending * width, width, ++n);
-      else colAddSubOut(colSums, ring, add, ((r - wCol) % ringRows) * width, passB, pending * width, width, n);
-      if (++pending === LANES) pending = flushRows(passB, narrow, pending, pendingFirst, width, wRow);
+      if (qCount === 0) qFirst = r - (hCol - 1);
+      if (r < wCol) colAddOut(colSums, ring, slot(r), passB, qSlot(width), width, ++n);
+      else colAddSubOut(colSums, ring, slot(r), slot(r - wCol), passB, qSlot(width), width, n);
+      if (++qCount >= LANES) qFlush(passB, narrow, width, wRow);
     }
   }
   for (let oi = height - hCol + 1; oi < height; oi++) {
-    if (pending === 0) pendingFirst = oi;
-    colSubOut(colSums, ring, ((oi - lagCol) % ringRows) * width, passB, pending * width, width, --n);
-    if (++pending === LANES) pending = flushRows(passB, narrow, pending, pendingFirst, width, wRow);
+    if (qCount === 0) qFirst = oi;
+    colSubOut(colSums, ring, slot(oi - lagCol), passB, qSlot(width), width, --n);
+    if (++qCount >= LANES) qFlush(passB, narrow, width, wRow);
   }
-  flushRows(passB, narrow, pending, pendingFirst, width, wRow);
+  qFlush(passB, narrow, width, wRow);
   boxColsSampled(narrow, out, height, wCol, keepRows);
 }
 

@@ -183,10 +183,12 @@ function dihedralCoeffs(v: PdqVariant, a: Float32Array, b: Float32Array): Float3
 /**
  * Fills buf64 and dct16 and returns the quality. Pixels come from a luminance plane or from packed RGB
  * converted a few rows at a time, so an RGB hash never holds a full-size float copy of the image.
+ * `copy64`: the reference's single hash skips the filter for an input that is already 64x64 (pre-scaled
+ * video frames), but its dihedral function filters anyway; we follow each, so at exactly 64x64 the
+ * dihedral 'orig' can differ from the plain hash by a few bits, as it does in the reference.
  */
-function coeffs(width: number, height: number, plane: Float32Array | null, rgb: Uint8Array | null): number {
-  if (width === DOWN && height === DOWN) {
-    // The reference skips filtering when the input is already 64x64 (e.g. pre-scaled video frames).
+function coeffs(width: number, height: number, plane: Float32Array | null, rgb: Uint8Array | null, copy64: boolean): number {
+  if (copy64 && width === DOWN && height === DOWN) {
     if (plane) buf64.set(plane);
     else lumaRowsFromRgb(rgb!, width, 0, DOWN, buf64);
   } else if (plane) {
@@ -232,28 +234,28 @@ export function lumaFromRgb(rgb: Uint8Array, width: number, height: number): Flo
 /** PDQ hash of a row-major float luminance buffer (values 0..255). The buffer is not modified. */
 export function pdqFromLuma(luma: Float32Array, width: number, height: number): PdqHash {
   checkLuma(luma, width, height);
-  const quality = coeffs(width, height, luma, null);
+  const quality = coeffs(width, height, luma, null, true);
   return { hash: bitsFromDct(dct16), quality };
 }
 
 /** PDQ hash of packed 8-bit RGB (3 bytes per pixel, row-major). */
 export function pdqFromRgb(rgb: Uint8Array, width: number, height: number): PdqHash {
   checkRgb(rgb, width, height);
-  const quality = coeffs(width, height, null, rgb);
+  const quality = coeffs(width, height, null, rgb, true);
   return { hash: bitsFromDct(dct16), quality };
 }
 
 /** The 8 dihedral PDQ hashes (rotations and flips) of packed RGB, from one DCT. */
 export function pdqDihedralFromRgb(rgb: Uint8Array, width: number, height: number): PdqDihedral {
   checkRgb(rgb, width, height);
-  const quality = coeffs(width, height, null, rgb);
+  const quality = coeffs(width, height, null, rgb, false);
   return { quality, hashes: dihedralFromDct() };
 }
 
 /** The 8 dihedral PDQ hashes of a float luminance buffer. */
 export function pdqDihedralFromLuma(luma: Float32Array, width: number, height: number): PdqDihedral {
   checkLuma(luma, width, height);
-  const quality = coeffs(width, height, luma, null);
+  const quality = coeffs(width, height, luma, null, false);
   return { quality, hashes: dihedralFromDct() };
 }
 

@@ -19,7 +19,10 @@ import {
   HOSTILE_MESSAGE_SHARE,
   HOSTILE_MODEL_CATEGORIES,
   HOSTILE_RULE_CATEGORIES,
+  CONTEXT_DISCOUNTS,
+  FAMILY_ADDRESS_SCALE,
   SAME_STAGE_SHARE,
+  SAME_STAGE_SHARE_BY_STAGE,
   SEXTORTION,
   SEXTORTION_UNGATED_CAP,
   SINGLE_CUE_CAP,
@@ -122,7 +125,13 @@ interface Evidence {
 /** Strongest weight per category for one participant over the window, including credited categories. */
 function evidenceFor(turns: readonly Turn[], who: string): Map<string, Evidence> {
   const ev = new Map<string, Evidence>();
-  const add = (category: string, weight: number, ruleId: string) => {
+  const factors = new Map<string, number>();
+  for (const [ctx, d] of Object.entries(CONTEXT_DISCOUNTS)) {
+    if (!turns.some((t) => t.hits.some((h) => h.category === ctx))) continue;
+    for (const c of d.categories) factors.set(c, Math.min(factors.get(c) ?? 1, d.factor));
+  }
+  const add = (category: string, rawWeight: number, ruleId: string) => {
+    const weight = rawWeight * (factors.get(category) ?? 1);
     const e = ev.get(category);
     if (!e) ev.set(category, { weight, ruleIds: new Set([ruleId]) });
     else {
@@ -166,12 +175,17 @@ function groomingScore(who: string, ev: Map<string, Evidence>, state: RiskState,
     }
     if (ws.length === 0) continue;
     ws.sort((a, b) => b - a);
-    const s = 1 - ws.reduce((p, w, k) => p * (1 - (k === 0 ? w : w * SAME_STAGE_SHARE)), 1);
+    const share = SAME_STAGE_SHARE_BY_STAGE[stage] ?? SAME_STAGE_SHARE;
+    const s = 1 - ws.reduce((p, w, k) => p * (1 - (k === 0 ? w : w * share)), 1);
     stageScores.push(s);
     if (stage === 'sexualisation' && s >= 0.3) mediaRisk = true;
     signals.push({ harm: 'grooming', from: who, name: `stage:${stage}`, weight: s });
   }
   let score = noisyOr(stageScores);
+  if (state.turns.some((t) => t.hits.some((h) => h.category === 'family_address'))) {
+    score *= FAMILY_ADDRESS_SCALE;
+    signals.push({ harm: 'grooming', from: who, name: 'context:family_address', weight: FAMILY_ADDRESS_SCALE - 1 });
+  }
   // A single cue is what hard negatives are made of ("dont tell ur mom lol", "how old r u?"): it alone
   // flags only when it is unambiguous.
   if (cues <= 1 && strongest < STRONG_SINGLE_CUE) score = Math.min(score, SINGLE_CUE_CAP);
@@ -236,7 +250,7 @@ function sextortionScore(who: string, ev: Map<string, Evidence>, state: RiskStat
   let score = noisyOr([claim, threat, demand, pressure]);
   // Sextortion is a threat over images plus a demand; without both halves it is an argument, a joke or a
   // payment between friends ("if u dont return my hoodie im telling everyone").
-  const gated = top(SEXTORTION.claim) > 0 && (threat > 0 || demand > 0);
+  const gated = (top(SEXTORTION.claim) > 0 && (threat > 0 || demand > 0)) || (threat > 0 && top(SEXTORTION.demand) > 0);
   if (!gated) score = Math.min(score, SEXTORTION_UNGATED_CAP);
   score = applyContext(score, who, state, others, signals, 'sextortion');
   return { score, signals, mediaRisk: gated };

@@ -33,8 +33,32 @@ export const CREDIT_TO_OTHER: Readonly<Record<string, string>> = {
   minor_age: 'minor_disclosed',
 };
 
-/** Weight share of every cue after the strongest within one stage. */
-export const SAME_STAGE_SHARE = 0.5;
+/**
+ * Weight share of every cue after the strongest within one stage. Contact exchange is what peers do all
+ * day, so extra platform cues add less than extra cues of the other stages.
+ */
+export const SAME_STAGE_SHARE = 0.75;
+export const SAME_STAGE_SHARE_BY_STAGE: Readonly<Record<string, number>> = { platform: 0.5 };
+
+/**
+ * Context that explains cues away (packs/context.ts). When any message in the window carries the context
+ * category, the listed cue categories count at `factor` of their weight: a surprise explains "dont tell
+ * anyone" and a gift, homework explains "add me on discord" and "facetime tonight". Secrecy from the
+ * child's parents, sexual content and threats are never discounted.
+ */
+export const CONTEXT_DISCOUNTS: Readonly<Record<string, { categories: readonly string[]; factor: number }>> = {
+  occasion: { categories: ['gift_offer', 'gift_currency', 'money_offer', 'secrecy_weak', 'secrecy'], factor: 0.5 },
+  schoolwork: {
+    categories: ['platform_move', 'contact_request', 'contact_share', 'video_call', 'app_mention', 'meeting', 'transport', 'photo_request'],
+    factor: 0.5,
+  },
+};
+/**
+ * A participant addressed by a family or coaching role ("ok mom", "its ur aunt sue", "thanks coach") makes
+ * the conversation one of the README's hard negatives (parents, grandparents, coaches); grooming scores are
+ * scaled down. Sextortion is not: it is sextortion whoever makes the threat.
+ */
+export const FAMILY_ADDRESS_SCALE = 0.6;
 /** One cue alone never flags unless it is at least this strong (a friend's "dont tell ur mom lol"). */
 export const SINGLE_CUE_CAP = 0.55;
 export const STRONG_SINGLE_CUE = 0.7;
@@ -51,7 +75,10 @@ export const SEXTORTION = {
   pressure: ['deadline', 'coercion'],
 } as const;
 
-/** Below this, without both a claim to hold images and a threat or demand, sextortion stays unflagged. */
+/**
+ * Below this sextortion stays unflagged unless there is a claim to hold images together with a threat or a
+ * demand, or a threat to share together with a demand ("do another video or everyone sees the first one").
+ */
 export const SEXTORTION_UNGATED_CAP = 0.45;
 
 /** Model categories read as hostility toward the other participant, and the share one message adds. */

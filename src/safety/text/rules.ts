@@ -74,7 +74,7 @@ export interface CompiledRuleSet {
 }
 
 const MAX_RULES = 10_000;
-const MAX_PATTERN_LENGTH = 1_000;
+const MAX_PATTERN_LENGTH = 4_000;
 const ID_FORMAT = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 const VIEWS: ViewName[] = ['literal', 'folded', 'squeezed'];
 

@@ -231,3 +231,14 @@ export function trainFromConfig(
   );
   return { bytes, sha256: sha256Hex(bytes) };
 }
+
+/** Every `step`-th row of each split: a small, deterministic subset for reproducibility checks. */
+export function subsetSplits(s: Splits, step: number): Splits {
+  const every = <T>(rows: T[]) => rows.filter((_, i) => i % step === 0);
+  return {
+    davidsonTrain: every(s.davidsonTrain),
+    davidsonDev: every(s.davidsonDev),
+    hatecheckTrain: every(s.hatecheckTrain),
+    hatecheckDev: every(s.hatecheckDev),
+  };
+}

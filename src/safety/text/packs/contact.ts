@@ -23,7 +23,7 @@ export const contactPack: Rule[] = [
     `\\bmy (?:user|username|handle|snap|sc|insta|ig|discord|telegram|kik|number|num|cell|@)\\s*(?:is|=|:|in my bio|s in my bio)`),
   regex('handle-in-bio', 'contact_share', 0.3, `\\b(?:in my bio|on my profile|link in bio)\\b`),
   regex('call-me', 'platform_move', 0.3, `\\b(?:text|call|ring|facetime|whatsapp) me (?:at|on)\\b`),
-  regex('phone-number', 'contact_share', 0.3, `(?:^|[^0-9])(?:\\+?\\d{1,3}[ .-]?)?\\(?\\d{3}\\)?[ .-]?\\d{3}[ .-]?\\d{4}(?:[^0-9]|$)`, { view: 'literal' }),
+  regex('phone-number', 'contact_share', 0.3, `(?:^|[^0-9])(?:\\+?\\d{1,3}[ .-]?)?\\(?\\d{2,5}\\)?[ .-]?\\d{3,4}[ .-]?\\d{3,4}(?:[^0-9]|$)`, { view: 'literal' }),
   regex('handle', 'contact_share', 0.15, `(?:^|\\s)@[a-z0-9_.]{3,30}`, { view: 'literal' }),
   regex('disappearing', 'evasion', 0.55,
     `\\b(?:msgs?|messages?|texts?|chats?|it|they|everything|pics?)(?: \\w+)?\\s+(?:disappear|disappears|vanish|vanishes|delete themselves|auto ?delete|self ?destruct)|\\b(?:disappearing|vanish) (?:mode|msgs?|messages?)`),
@@ -35,7 +35,7 @@ export const contactPack: Rule[] = [
     { allow: ['they can see me', 'people can see'] }),
   regex('go-private', 'platform_move', 0.35, `\\b(?:lets|let us|wanna|we should|can we) (?:go|talk|chat|move|take this) (?:private|somewhere (?:else|private)|(?:to )?(?:dms|pm|private chat))\\b|\\b(?:whats|what is|give me|send me|drop) ${YOUR} (?:number|#|cell|phone number)\\b`),
   regex('safer-channel', 'evasion', 0.5, `\\b(?:safer|more private|private(?:r)?|more secure|more secret|less watched) than (?:here|this|this app|this site|on here)\\b|\\b(?:secret|private|hidden|second|spare|burner) (?:account|acc|app|chat|number|phone)\\b`),
-  regex('video-call', 'video_call', 0.3, `\\b(?:video ?call|vc|facetime|cam|webcam|video chat|go live)\\b(?: me| with me| w me| now| tonight)?`, { allow: ['family facetime', 'facetime grandma', 'facetime my'] }),
+  regex('video-call', 'video_call', 0.3, `\\b(?:video ?call|vc|facetime|cam|webcam|video chat|go live)\\b(?: me| with me| w me| now| tonight)?|\\b(?:we can|we could|lets|wanna|can we) (?:call|talk on the phone|voice call)\\b`, { allow: ['family facetime', 'facetime grandma', 'facetime my'] }),
   ...['snapchat', 'telegram', 'kik', 'whatsapp', 'discord', 'instagram', 'insta', 'wickr', 'threema', 'viber', 'wechat'].map((app) =>
     keyword(`app.${app}`, 'app_mention', 0.1, app)),
   keyword('app.signal', 'app_mention', 0.1, 'signal', { allow: ['no signal', 'bad signal', 'signal strength', 'turn signal', 'signal is', 'signal was'] }),

@@ -6,6 +6,7 @@
 import type { Rule, RuleSet } from '../rules.js';
 import { agePack } from './age.js';
 import { contactPack } from './contact.js';
+import { contextPack } from './context.js';
 import { giftsPack } from './gifts.js';
 import { meetingPack } from './meeting.js';
 import { photosPack } from './photos.js';
@@ -24,6 +25,7 @@ export const builtinPacks: Record<string, Rule[]> = {
   gifts: giftsPack,
   sextortion: sextortionPack,
   trust: trustPack,
+  context: contextPack,
 };
 
 export function builtinRuleSet(): RuleSet {

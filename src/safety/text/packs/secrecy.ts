@@ -14,11 +14,14 @@ import { DONT, PARENTS, YOU, YOUR, ruleBuilder } from './lexicon.js';
 
 const { regex } = ruleBuilder('secrecy');
 
-const CONFIDANTS = `(?:${PARENTS}|friends?|sister|brother|sis|bro|teachers?|counsell?or|coach|bff|bestie|anyone at school)`;
+const CONFIDANTS = `(?:${PARENTS}|friends?|teachers?|counsell?or|coach|bff|bestie|anyone at school)`;
+const SIBLINGS = '(?:sister|brother|sis|bro|siblings?|cousins?)';
 
 export const secrecyPack: Rule[] = [
   regex('dont-tell-your', 'secrecy_parents', 0.6,
     `\\b${DONT} (?:tell|show|mention|let|say|text|ask|bring up)(?: (?:it|this|that|anything|nothing|me|us|about (?:it|this|me|us)))? (?:to )?${YOUR} ${CONFIDANTS}\\b`),
+  regex('dont-tell-sibling', 'secrecy', 0.4,
+    `\\b${DONT} (?:tell|show|mention|say|text)(?: (?:it|this|that|anything|about (?:it|this|me|us)))? (?:to )?${YOUR} ${SIBLINGS}\\b`),
   regex('dont-tell-about-us', 'secrecy_parents', 0.55,
     `\\b${DONT} (?:tell|mention|say) (?:anyone|anybody|nobody|ppl|people|them|him|her|ur \\w+) about (?:me|us|this|our|what we|the gift|the money|talking)\\b`),
   regex('dont-tell-anyone', 'secrecy_weak', 0.25, `\\b${DONT} (?:tell|show) (?:any ?one|any ?body|no ?one|no ?body|ppl|people|a soul)\\b`,
@@ -39,6 +42,14 @@ export const secrecyPack: Rule[] = [
     `\\b(?:delete|del|erase|clear|wipe|unsend|remove)(?: all)? (?:this|the|our|these|those|ur|your|all|my|all our|all the|all of our|all of this|it|them)? ?(?:chats?|msgs?|messages?|texts?|convos?|conversations?|dms?|pics|history|screenshots?|after (?:u|you) read)\\b`,
     { allow: ['delete the pics of me', 'clear the chat history button', 'delete my account'] }),
   regex('delete-after', 'delete_chat', 0.5, `\\bdelete (?:it|this|them) (?:after|once|when) (?:u|you)(?:r| are)? (?:read|see|seen|done)\\b`),
+  regex('parents-let', 'supervision_probe', 0.45,
+    `\\b(?:does|do|will|would|did) ${YOUR} ${PARENTS} (?:let|allow) (?:u|you)\\b|\\b(?:home|be|stay|are u|r u) by (?:urself|yourself|ur self)\\b|\\b(?:do|d) ${YOU} have (?:ur|your) own (?:room|phone|bathroom|laptop)\\b|\\b(?:is|r|are) ${YOUR} door (?:locked|shut|closed)\\b|\\b(?:r|are) ${YOU} in (?:ur|your) (?:room|bed)\\b`),
+  regex('doesnt-have-to-know', 'concealment', 0.55,
+    `\\b(?:she|he|they|ur ${PARENTS}|${PARENTS}|nobody|no one|no1) (?:doesnt|dont|do not|does not|wont|will never|never|dosnt|dont even) (?:have to|need to|gotta|ever|hafta)? ?(?:know|find out|see|hear about)(?: everything| about (?:it|this|us|me))?\\b`,
+    { allow: [] }),
+  regex('parents-strict', 'alienation', 0.4,
+    `\\b${YOUR} ${PARENTS} (?:r|are|is|sound|seem) (?:too|so|way too|kinda|really|rly) (?:strict|controlling|overprotective|annoying|mean|unfair)\\b|\\b${YOU} should be (?:able|allowed) to (?:talk to|text|see|date|do) (?:whoever|anyone|who ever|what)\\b`),
+  regex('like-i-asked', 'secrecy', 0.45, `\\b(?:delete|deleted|hide|hid|clear|cleared|erase|erased)\\b[^.!?]{0,30}\\blike i (?:asked|said|told (?:u|you))\\b`),
   regex('parents-phone', 'supervision_probe', 0.5,
     `\\b${YOUR} ${PARENTS}\\b[^.!?]{0,30}\\b(?:ur|your|the) (?:phone|messages|msgs|texts|chats|dms|screen ?time|ipad|tablet|laptop|apps|location)\\b|\\b(?:do|does|can|will) (?:anyone|any ?1|they|ur ${PARENTS}) (?:check|read|see|go thru|go through|look at|monitor|track) (?:ur|your) (?:phone|messages|msgs|texts|chats|dms)\\b`),
   regex('supervision-probe', 'supervision_probe', 0.55,

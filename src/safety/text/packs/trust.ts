@@ -13,14 +13,14 @@ const { regex } = ruleBuilder('trust');
 
 export const trustPack: Rule[] = [
   regex('mature', 'maturity', 0.45,
-    `\\b(?:${YOURE}|${YOU}|ur so|${YOU} seem|${YOU} act|${YOU} sound)\\b[^.!?]{0,30}\\b(?:mature|wise)(?:r)?\\b|\\bmore mature than\\b|\\b(?:${YOU}|u) (?:look|looks|seem|act|sound)(?: so| way| much| a lot)? older\\b|\\bold soul\\b|\\bbeyond (?:ur|your) years\\b|\\bnot like (?:other|most) (?:kids|girls|boys|people) (?:ur|your) age\\b`,
+    `\\b(?:${YOURE}|${YOU}|ur so|${YOU} seem|${YOU} act|${YOU} sound)\\b[^.!?]{0,30}\\b(?:mature|wise)(?:r)?\\b|\\bmore (?:mature|grown up|grown|adult) than\\b|\\b(?:prettier|hotter|cuter|smarter|more mature|more fun|more interesting|better) than (?:\\w+ )?(?:girls|boys|guys|women|men|ppl|people|anyone) my age\\b|\\b(?:${YOU}|u) dont (?:act|seem|look|sound|talk) like (?:it|ur age|a kid|a \\d+ ?(?:yr|year) old|\\d+)\\b|\\b(?:${YOU}|u) (?:look|looks|seem|act|sound)(?: so| way| much| a lot)? older\\b|\\bold soul\\b|\\bbeyond (?:ur|your) years\\b|\\bnot like (?:other|most) (?:kids|girls|boys|people) (?:ur|your) age\\b`,
     { allow: ['mature content', 'rated mature', 'mature audiences', 'wise choice', 'wise decision'] }),
   regex('rather-talk', 'special_bond', 0.45,
     `\\b(?:id|i would|i'd) (?:rather|prefer to|prefer) (?:talk|talking|chat|hang|be) (?:to|with|w) (?:${YOU}|u) (?:than|then)\\b`),
   regex('tell-you-things', 'special_bond', 0.5,
     `\\bi (?:can|could) (?:tell|talk to|say) (?:${YOU}|u) (?:things|anything|everything|stuff|about things) (?:i|that i) (?:cant|can not|couldnt|never|dont)\\b|\\b(?:${YOU}|u) (?:get|understand|know) me (?:better )?(?:more |better )?than (?:anyone|anybody|my)\\b|\\b(?:no ?one|nobody) (?:gets|understands) (?:${YOU}|me) like\\b`),
   regex('only-one-gets-me', 'special_bond', 0.45,
-    `\\b${YOURE} the only (?:one|person|1) (?:who|that|whos|i can)? ?(?:gets|understands|listens to|cares about|talk to|trust)\\b|\\b${YOU} can (?:always )?(?:trust me|tell me anything|talk to me about anything)\\b|\\bi understand (?:u|you) (?:better|more) than\\b|\\btalking to (?:u|you) is (?:different|special|so easy|the best)\\b|\\bi (?:wish|wished) i (?:was|were) ur age\\b`),
+    `\\b${YOURE} the only (?:one|person|1) (?:who|that|whos|i can)? ?(?:gets|understands|listens to|cares about|talk to|trust)\\b|\\b${YOU} can (?:always )?(?:trust me|tell me anything|talk to me about anything)\\b|\\bi understand (?:u|you) (?:better|more) than\\b|\\btalking to (?:u|you) is (?:different|special|so easy|the best)\\b|\\bi (?:wish|wished) i (?:was|were) ur age\\b|\\bwe (?:just )?(?:click|get each other|have a connection|have something special|connect)\\b|\\bi (?:would )?(?:never|wouldnt|dont|cant) (?:say|tell|show) (?:this|that|these things|stuff like this) to (?:anyone|anybody|any1) else\\b`),
   regex('opportunity', 'opportunity', 0.4,
     `\\b(?:could|can|will|gonna|ill) (?:get|make|help) (?:${YOU}|u) (?:a |into |famous|be )?(?:shoot|photoshoot|modeling|modelling|model|contract|job|gig|deal|audition|sponsor|sponsorship|famous|verified|influencer)\\b|\\b${YOU} (?:could|should) (?:be|become) a model\\b|\\bi work with (?:models|agencies|brands|producers|talent)\\b`),
   regex('special', 'special_bond', 0.35,
@@ -34,7 +34,7 @@ export const trustPack: Rule[] = [
   regex('flattery', 'flattery', 0.15,
     `\\b${YOU} have (?:a |such a )?(?:real |natural |so much )?talent\\b|\\b${YOURE} (?:so |really |rly |the )?(?:smartest|smart|talented|gifted|amazing|perfect|brilliant|prettiest|cutest|best player|most talented)\\b|\\b(?:ur|your) (?:poems?|drawings?|art|singing|voice|videos?|writing) (?:is|are|r)? ?(?:so |really |rly |actually )?(?:beautiful|amazing|incredible|perfect|stunning)\\b`),
   regex('romance', 'romance', 0.35,
-    `\\b(?:${YOURE}|be) my (?:gf|bf|girlfriend|boyfriend|baby|babe|princess|wifey|hubby)\\b|\\bi (?:think )?(?:im falling for|have feelings for|have a crush on|am in love with|love) (?:${YOU}|u)(?: so much| more than)\\b|\\b(?:baby ?girl|princess|my love|cutie|sexy|hottie)\\b|\\b(?:do|d) ${YOU} have a (?:bf|gf|boyfriend|girlfriend)\\b|\\b(?:ever|have u ever) (?:been )?kissed\\b`),
+    `\\b(?:${YOURE}|be) my (?:gf|bf|girlfriend|boyfriend|baby|babe|princess|wifey|hubby)\\b|\\bi (?:think )?(?:im falling for|have feelings for|have a crush on|am in love with|love) (?:${YOU}|u)(?: so much| more than)\\b|\\b(?:baby ?girl|princess|my love|cutie|sexy|hottie)\\b|\\b(?:do|d) ${YOU} have a (?:bf|gf|boyfriend|girlfriend)\\b|\\b(?:ever|have u ever) (?:been )?kissed\\b|\\b${YOU} deserve (?:someone|somebody|a (?:guy|girl|man)) (?:who|that|like me)\\b|\\bgood (?:girl|boy)\\b`),
   regex('online-relationship', 'online_relationship', 0.3,
     `\\b(?:weve|we have|we ve|we been) (?:been )?(?:talking|chatting|texting) (?:for )?(?:so long|so much|months|weeks|ages|forever|a while)\\b|\\bi feel like i know (?:${YOU}|u)\\b`),
 ];
