@@ -3,7 +3,7 @@
  * Leaves are hashed as SHA-256(0x00 || entry) and interior nodes as SHA-256(0x01 || left || right); the
  * distinct prefixes stop a leaf from being passed off as an interior node (second-preimage attacks).
  */
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 
 export const HASH_SIZE = 32;
 
@@ -15,14 +15,29 @@ export function emptyRoot(): Buffer {
   return createHash('sha256').digest();
 }
 
+// One-shot crypto.hash (Node >= 20.12) skips the Hash object: about half the cost for 65-byte inputs,
+// which is most of the sequencer's CPU time.
+const oneShot = typeof hash === 'function';
+
 /** MTH({d}) = SHA-256(0x00 || d). */
 export function hashLeaf(entry: Uint8Array): Buffer {
-  return createHash('sha256').update(LEAF_PREFIX).update(entry).digest();
+  if (!oneShot) return createHash('sha256').update(LEAF_PREFIX).update(entry).digest();
+  const buf = Buffer.allocUnsafe(entry.length + 1);
+  buf[0] = 0x00;
+  buf.set(entry, 1);
+  return hash('sha256', buf, 'buffer');
 }
 
 /** SHA-256(0x01 || left || right): the hash of an interior node. */
 export function hashChildren(left: Uint8Array, right: Uint8Array): Buffer {
-  return createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest();
+  if (!oneShot || left.length !== 32 || right.length !== 32) {
+    return createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest();
+  }
+  const buf = Buffer.allocUnsafe(65);
+  buf[0] = 0x01;
+  buf.set(left, 1);
+  buf.set(right, 33);
+  return hash('sha256', buf, 'buffer');
 }
 
 /**

@@ -130,6 +130,9 @@ for (const driver of await testDrivers()) {
     // The tables refuse changes.
     await assert.rejects(db.query("UPDATE audit_entries SET body = '\\x00' WHERE idx = 1"), /append-only/);
     await assert.rejects(db.query('DELETE FROM audit_checkpoints WHERE size = 600'), /append-only/);
+    await assert.rejects(db.query("UPDATE audit_hash_tiles SET hashes = '\\x00' || hashes WHERE level = 0 AND idx = 0"), /only grow/);
+    await assert.rejects(db.query('DELETE FROM audit_hash_tiles WHERE level = 3'), /only grow/);
+    await assert.rejects(db.query('TRUNCATE audit_entries'), /append-only/);
 
     // Restart: a new sequencer on the same store continues the same tree.
     await log.close();
@@ -172,7 +175,7 @@ for (const driver of await testDrivers()) {
       const { log } = await filledLog(db, count);
       await log.close();
       // What an attacker with database access would do first.
-      for (const table of ['audit_entries', 'audit_hashes', 'audit_checkpoints']) await db.query(`ALTER TABLE ${table} DISABLE TRIGGER USER`);
+      for (const table of ['audit_entries', 'audit_hash_tiles', 'audit_checkpoints']) await db.query(`ALTER TABLE ${table} DISABLE TRIGGER USER`);
       return db;
     }
 
@@ -206,7 +209,11 @@ for (const driver of await testDrivers()) {
     const sizes = (await db.query<{ size: number }>('SELECT size FROM audit_checkpoints WHERE size <= 250 ORDER BY size DESC LIMIT 1')).rows;
     const cut = Number(sizes[0].size);
     await db.query('DELETE FROM audit_entries WHERE idx >= $1', [cut]);
-    await db.query('DELETE FROM audit_hashes WHERE idx >= ($1::bigint >> level::int)', [cut]);
+    await db.query('DELETE FROM audit_hash_tiles WHERE idx * 256 >= ($1::bigint >> level::int)', [cut]);
+    await db.query(
+      'UPDATE audit_hash_tiles SET hashes = substring(hashes FROM 1 FOR ((($1::bigint >> level::int) - idx * 256) * 32)::int) WHERE idx * 256 + octet_length(hashes) / 32 > ($1::bigint >> level::int)',
+      [cut],
+    );
     await db.query('DELETE FROM audit_checkpoints WHERE size > $1', [cut]);
     assert.equal((await verifyLog(db, keys.verifierKey)).ok, true, 'a clean truncation is self-consistent');
     report = await verifyLog(db, keys.verifierKey, { trustedCheckpoints: [held] });
@@ -223,7 +230,7 @@ for (const driver of await testDrivers()) {
     const forged = new MemoryTree();
     const nodes = forged.appendLeafHashes(bodies.map((b) => hashLeaf(b)));
     await db.query('DELETE FROM audit_entries');
-    await db.query('DELETE FROM audit_hashes');
+    await db.query('DELETE FROM audit_hash_tiles');
     await db.query('DELETE FROM audit_checkpoints WHERE size = 300');
     const forgedNote = signCheckpoint({ origin: ORIGIN, size: 300, rootHash: forged.root() }, [parseSignerKey(keys.signerKey)]);
     await db.tx((tx) => insertBatch(tx, { startIndex: 0, entries: bodies, nodes, checkpoint: { size: 300, root: forged.root(), note: forgedNote } }));

@@ -6,21 +6,21 @@
  * rewritten and re-signed all surface here as problems.
  *
  * It streams level by level in chunks: level 0 is hashed from entries; level l+1 is hashed from level l,
- * which has just been checked equal to its re-derivation. Memory stays bounded by the chunk size.
+ * which has just been checked equal to its re-derivation. Memory stays bounded by the chunk size. Checking
+ * every stored hash checks every tile, since tiles are the level-0, 8, 16… hash rows.
  */
 import type { Queryable } from '../storage/index.js';
 import { parseCheckpoint } from './checkpoint.js';
-import { foldRight, hashChildren, hashLeaf } from './hash.js';
+import { HASH_SIZE, foldRight, hashChildren, hashLeaf } from './hash.js';
 import { openNote, parseVerifierKey } from './note.js';
 import {
   checkpointRows,
   countEntryRowsFrom,
-  countHashRowsFrom,
+  countHashRowsBeyond,
   dbHashReader,
   latestCheckpointRow,
-  maxHashLevel,
   readEntryRows,
-  readHashRows,
+  readHashTileRows,
 } from './store.js';
 import { treeHashNodes } from './tree.js';
 
@@ -35,7 +35,9 @@ export interface VerifyLogResult {
   problems: string[];
 }
 
-const CHUNK = 4096;
+const ROW = 256;
+/** Hash rows read per query: 16 × 256 hashes keeps memory small and round trips few. */
+const ROWS_PER_READ = 16;
 const MAX_PROBLEMS = 50;
 
 export interface VerifyLogOptions {
@@ -59,41 +61,67 @@ export async function verifyLog(db: Queryable, verifierKey: string, opts: Verify
   if (!head) return { ok: false, size: 0, rootHash: null, checkpointsChecked: 0, problems: ['no checkpoint'] };
   const size = head.size;
 
-  // Level 0: entries → leaf hashes, compared with stored leaf hashes.
-  for (let start = 0; start < size; start += CHUNK) {
-    const count = Math.min(CHUNK, size - start);
+  // Level 0: entries → leaf hashes, compared row by row (256 hashes a row) with the stored level 0.
+  for (let row = 0; row * ROW < size; row += ROWS_PER_READ) {
+    const stored = await readHashTileRows(db, 0, row, ROWS_PER_READ);
+    const start = row * ROW;
+    const count = Math.min(ROW * ROWS_PER_READ, size - start);
     const entries = await readEntryRows(db, start, count);
-    const stored = await readHashRows(db, 0, start, count);
     if (entries.length !== count) problem(`entries missing in [${start}, ${start + count}): found ${entries.length} of ${count}`);
-    if (stored.length !== count) problem(`leaf hashes missing in [${start}, ${start + count}): found ${stored.length} of ${count}`);
-    const storedByIndex = new Map(stored.map((r) => [r.index, r.hash]));
-    for (const e of entries) {
-      const h = storedByIndex.get(e.index);
-      if (h && !hashLeaf(e.body).equals(h)) problem(`entry ${e.index} does not match its stored leaf hash`);
-    }
+    const byIndex = new Map(entries.map((e) => [e.index, e.body]));
+    compareRows(0, stored, row, Math.min(ROWS_PER_READ, Math.ceil((size - start) / ROW)), size, (i) => {
+      const body = byIndex.get(i);
+      return body ? hashLeaf(body) : undefined;
+    });
   }
   if ((await countEntryRowsFrom(db, size)) > 0) problem(`entries exist beyond the latest checkpoint size ${size}`);
 
-  // Levels 1…: each stored node must be the hash of its two stored children.
-  let level = 0;
-  for (let width = size; width >= 2; width = Math.floor(width / 2)) {
-    level += 1;
-    const parents = Math.floor(width / 2);
-    for (let start = 0; start < parents; start += CHUNK) {
-      const count = Math.min(CHUNK, parents - start);
-      const children = await readHashRows(db, level - 1, start * 2, count * 2);
-      const stored = await readHashRows(db, level, start, count);
-      if (stored.length !== count) problem(`level ${level} hashes missing in [${start}, ${start + count})`);
-      const child = new Map(children.map((r) => [r.index, r.hash]));
-      for (const s of stored) {
-        const l = child.get(s.index * 2);
-        const r = child.get(s.index * 2 + 1);
-        if (!l || !r || !hashChildren(l, r).equals(s.hash)) problem(`stored hash ${level}/${s.index} does not match its children`);
-      }
+  // Levels 1…: each stored hash must be the hash of its two stored (already checked) children.
+  for (let level = 1; Math.floor(size / 2 ** level) >= 1; level++) {
+    const width = Math.floor(size / 2 ** level);
+    for (let row = 0; row * ROW < width; row += ROWS_PER_READ) {
+      const stored = await readHashTileRows(db, level, row, ROWS_PER_READ);
+      const children = await readHashTileRows(db, level - 1, row * 2, ROWS_PER_READ * 2);
+      const child = (i: number): Buffer | undefined => {
+        const r = children.find((c) => c.index === Math.floor(i / ROW));
+        const off = (i % ROW) * HASH_SIZE;
+        return r && r.hashes.length >= off + HASH_SIZE ? r.hashes.subarray(off, off + HASH_SIZE) : undefined;
+      };
+      compareRows(level, stored, row, Math.min(ROWS_PER_READ, Math.ceil((width - row * ROW) / ROW)), size, (i) => {
+        const l = child(2 * i);
+        const r = child(2 * i + 1);
+        return l && r ? hashChildren(l, r) : undefined;
+      });
     }
   }
-  for (let l = 0, top = await maxHashLevel(db); l <= top; l++) {
-    if ((await countHashRowsFrom(db, l, Math.floor(size / 2 ** l))) > 0) problem(`hashes exist at level ${l} beyond the tree edge`);
+  if ((await countHashRowsBeyond(db, size)) > 0) problem(`hash rows reach beyond the tree edge (size ${size})`);
+
+  /** Compares stored rows [firstRow, firstRow+rowCount) of `level` with re-derived hashes. */
+  function compareRows(
+    level: number,
+    stored: { index: number; hashes: Buffer }[],
+    firstRow: number,
+    rowCount: number,
+    treeSize: number,
+    derive: (i: number) => Buffer | undefined,
+  ): void {
+    const width = Math.floor(treeSize / 2 ** level);
+    for (let row = firstRow; row < firstRow + rowCount; row++) {
+      const expected = Math.min(ROW, width - row * ROW);
+      const r = stored.find((x) => x.index === row);
+      if (!r || r.hashes.length < expected * HASH_SIZE) {
+        problem(`level ${level} hashes missing in row ${row}`);
+        continue;
+      }
+      for (let k = 0; k < expected; k++) {
+        const i = row * ROW + k;
+        const want = derive(i);
+        if (!want) continue; // reported as missing input above
+        if (!want.equals(r.hashes.subarray(k * HASH_SIZE, (k + 1) * HASH_SIZE))) {
+          problem(level === 0 ? `entry ${i} does not match its stored leaf hash` : `stored hash ${level}/${i} does not match its children`);
+        }
+      }
+    }
   }
 
   // Checkpoints: each must be well-signed, for this log, and name the re-derived root at its size.

@@ -16,6 +16,8 @@ export async function buildApp(services: AppServices, opts: { https?: { cert: Bu
     disableRequestLogging: true,
     bodyLimit: services.config.bodyLimitBytes,
     ...(opts.https ? { https: opts.https } : {}),
+    // Router-level failures (bad URL encoding, over-long parameters) get the same error shape as the rest.
+    frameworkErrors: (err, req, reply) => handleError(err, req, reply),
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     ajv: {

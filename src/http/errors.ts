@@ -11,6 +11,7 @@ export const errorStatus: Record<string, number> = {
   body_too_large: 413,
   unsupported_media_type: 415,
   route_not_found: 404,
+  uri_too_long: 414,
   rate_limited: 429,
   missing_credentials: 401,
   // identity
@@ -54,6 +55,7 @@ export const errorDescriptions: Record<string, string> = {
   body_too_large: 'the body is larger than the configured limit (64 KiB by default)',
   unsupported_media_type: 'the Content-Type is not accepted by this route',
   route_not_found: 'no route has this method and path',
+  uri_too_long: 'a path parameter is longer than the router accepts',
   rate_limited: 'too many requests for this token or address; retry after the Retry-After header',
   missing_credentials: 'the Authorization header is missing or not a Bearer credential',
   invalid_api_key: 'the platform API key is unknown or revoked',
@@ -108,6 +110,11 @@ function fromFastify(err: FastifyError): { code: string; message: string } | nul
     return { code: 'invalid_request', message: `${where}${path} ${v.message ?? 'is not valid'}`.slice(0, 300) };
   }
   switch (err.code) {
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return { code: 'uri_too_long', message: 'a path parameter is too long' };
+    case 'FST_ERR_BAD_URL':
+    case 'FST_ERR_ASYNC_CONSTRAINT':
+      return { code: 'invalid_request', message: 'the URL cannot be read' };
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return { code: 'malformed_json', message: 'the body is not valid JSON' };

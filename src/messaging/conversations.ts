@@ -251,6 +251,8 @@ export async function blockUser(ctx: MessagingContext, blockerId: string, blocke
 }
 
 export async function unblockUser(ctx: MessagingContext, blockerId: string, blockedId: string) {
+  const [target] = await getUsers(ctx.db, [blockedId]);
+  if (!target) throw new DomainError(IdentityErrors.userNotFound, 'user not found');
   await ctx.db.query('DELETE FROM msg_blocks WHERE blocker_id = $1 AND blocked_id = $2', [blockerId, blockedId]);
   ctx.blocks.delete(blockerId);
   ctx.blocks.delete(blockedId);

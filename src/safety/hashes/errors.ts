@@ -9,6 +9,7 @@ export const HASH_ERROR_CODES = [
   'invalid_pdq_threshold', // threshold not an integer in range
   'invalid_pdq_quality', // quality not a number in 0..100
   'invalid_bank', // bank config malformed (empty id, unknown action)
+  'invalid_entry', // entry id or metadata malformed
   'hash_bank_exists',
   'hash_bank_not_found',
   'hash_entry_exists',

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
 import { DomainError } from '../../errors.js';
 import {
@@ -28,6 +29,24 @@ function pattern(w: number, h: number): Buffer {
 async function png(w: number, h: number, channels: 3 | 4 = 3): Promise<Buffer> {
   const raw = channels === 3 ? pattern(w, h) : Buffer.alloc(w * h * 4, 200);
   return sharp(raw, { raw: { width: w, height: h, channels } }).png().toBuffer();
+}
+
+/** A PNG whose header claims width x height but holds no pixel data: a decompression-bomb shape. */
+function pngHeaderOnly(width: number, height: number): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(body));
+    return Buffer.concat([len, body, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr.set([8, 2, 0, 0, 0], 8); // 8-bit RGB
+  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  return Buffer.concat([signature, chunk('IHDR', ihdr), chunk('IDAT', Buffer.alloc(0)), chunk('IEND', Buffer.alloc(0))]);
 }
 
 async function rejectsWith(p: Promise<unknown>, code: string): Promise<void> {
@@ -54,6 +73,8 @@ test('hostile input: tiny images, non-images, empty buffers and missing files ar
   await rejectsWith(pdqFromImage(Buffer.from('definitely not an image, just text')), 'invalid_image');
   await rejectsWith(pdqFromImage(Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 0x10, 0x4a])), 'invalid_image'); // cut-off JPEG
   await rejectsWith(pdqFromImage(Buffer.alloc(0)), 'invalid_image');
+  await rejectsWith(pdqFromImage(pngHeaderOnly(100_000, 100_000)), 'image_too_large');
+  await rejectsWith(pdqFromImage(pngHeaderOnly(300, 200)), 'invalid_image'); // header fine, no pixels
   await rejectsWith(pdqFromImage('/nonexistent/dir/nothing.png'), 'file_unreadable');
   const err = await pdqFromImage('/nonexistent/dir/secret-name.png').catch((e: unknown) => e);
   assert.ok(err instanceof DomainError && !err.message.includes('secret-name'), 'no path in the message');

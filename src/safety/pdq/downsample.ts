@@ -8,6 +8,11 @@
  * sum / count in float. Only the memory layout differs: row filters run four rows side by side (four
  * independent rounding chains keep the CPU busy), column filters keep one running sum per column and walk
  * rows in order, and the second pass only divides where decimation will read.
+ *
+ * Division: in the full-window phases sum / n is computed as sum * (1 / n) in double and rounded to float
+ * on store. For a float sum and an integer n below 2^26 this always rounds to the same float as the true
+ * quotient (the quotient can come no closer to a rounding midpoint than about 2^-25 / n relative, far more
+ * than the two double roundings' error of 2^-52), and the oracle test checks it against real division.
  */
 
 const fround = Math.fround;
@@ -66,15 +71,16 @@ function boxRows4(
     dst[d2 + oi] = a2 / n;
     dst[d3 + oi] = a3 / n;
   }
+  const inv = 1 / n;
   for (let li = 0; ri < cols; oi++, ri++, li++) {
     a0 = fround(fround(a0 + src[s0 + ri]) - src[s0 + li]);
     a1 = fround(fround(a1 + src[s1 + ri]) - src[s1 + li]);
     a2 = fround(fround(a2 + src[s2 + ri]) - src[s2 + li]);
     a3 = fround(fround(a3 + src[s3 + ri]) - src[s3 + li]);
-    dst[d0 + oi] = a0 / n;
-    dst[d1 + oi] = a1 / n;
-    dst[d2 + oi] = a2 / n;
-    dst[d3 + oi] = a3 / n;
+    dst[d0 + oi] = a0 * inv;
+    dst[d1 + oi] = a1 * inv;
+    dst[d2 + oi] = a2 * inv;
+    dst[d3 + oi] = a3 * inv;
   }
   for (let li = oi - lag; oi < cols; oi++, li++) {
     a0 = fround(a0 - src[s0 + li]);
@@ -265,10 +271,11 @@ function colAddSubOut(
   width: number,
   n: number,
 ): void {
+  const inv = 1 / n;
   for (let c = 0; c < width; c++) {
     const v = fround(fround(sums[c] + ring[add + c]) - ring[sub + c]);
     sums[c] = v;
-    dst[o + c] = v / n;
+    dst[o + c] = v * inv;
   }
 }
 
@@ -292,15 +299,16 @@ function colAddSubOut4(
   width: number,
   n: number,
 ): void {
+  const inv = 1 / n;
   for (let c = 0; c < width; c++) {
     let v = fround(fround(sums[c] + ring[a0 + c]) - ring[b0 + c]);
-    dst[o0 + c] = v / n;
+    dst[o0 + c] = v * inv;
     v = fround(fround(v + ring[a1 + c]) - ring[b1 + c]);
-    dst[o1 + c] = v / n;
+    dst[o1 + c] = v * inv;
     v = fround(fround(v + ring[a2 + c]) - ring[b2 + c]);
-    dst[o2 + c] = v / n;
+    dst[o2 + c] = v * inv;
     v = fround(fround(v + ring[a3 + c]) - ring[b3 + c]);
-    dst[o3 + c] = v / n;
+    dst[o3 + c] = v * inv;
     sums[c] = v;
   }
 }

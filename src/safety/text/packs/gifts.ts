@@ -19,7 +19,7 @@ export const giftsPack: Rule[] = [
   regex('money-offer', 'money_offer', 0.35, `\\b${ILL} (?:pay|venmo|cashapp|send money to|paypal) ${YOU}\\b|\\bmy treat\\b|\\bon me\\b|\\bi got ${YOU} covered\\b|\\bfree (?:robux|vbucks|v bucks|skins?|nitro)\\b`),
   regex('payment-app', 'payment_app', 0.2, `\\b(?:cash ?app|venmo|paypal|zelle|apple pay|btc|bitcoin|crypto|usdt|eth)\\b`),
   regex('quid-pro-quo', 'obligation', 0.5,
-    `\\b(?:if|as long as|only if) (?:${YOU}|u) (?:send|do|show|video|call|facetime|meet|keep|take|let me)\\b[^.!?]{0,40}\\b(?:robux|vbucks|v bucks|gift ?card|\\$|money|buy|pay|give (?:u|you))|\\b(?:robux|vbucks|v bucks|gift ?cards?|money|\\$ ?\\d+)\\b[^.!?]{0,30}\\b(?:if|for) (?:${YOU}|u) (?:send|show|do (?:something|smth|sth|me)|video|facetime|take)\\b|\\b(?:want|wanna|need) (?:some |free )?(?:robux|vbucks|v bucks|a gift ?card|money|a new phone)\\b`),
+    `\\b(?:if|as long as|only if) (?:${YOU}|u) (?:send|do|show|video|call|facetime|meet|keep|take|let me)\\b[^.!?]{0,40}\\b(?:robux|vbucks|v bucks|gift ?card|\\$|money|buy|pay|give (?:u|you))|\\b(?:robux|vbucks|v bucks|gift ?cards?|money|\\$ ?\\d+)\\b[^.!?]{0,30}\\b(?:if|for) (?:${YOU}|u) (?:send|show|do (?:something|smth|sth|me)|video|facetime|take)\\b|\\b(?:want|wanna|need) (?:some |free |some free )?(?:robux|vbucks|v bucks|a gift ?card|money|a new phone)\\b`),
   regex('obligation', 'obligation', 0.5,
     `\\b(?:remember|dont forget|never forget) who (?:looks out|looked out|takes care|took care|got ${YOU}|is there|helps|bought|paid|gave)\\b|\\b${YOU} owe me\\b|\\bafter (?:all|everything) i (?:did|bought|gave|spent)\\b|\\b(?:return|repay) the favou?r\\b`),
   regex('gift-concealment', 'gift_concealment', 0.45,

@@ -6,7 +6,8 @@
  * text-speak variants young people actually type, so each pack pattern names a construction once.
  * Everything here must be RE2 syntax: no lookaround, no backreferences.
  */
-import type { Rule, ViewName } from '../rules.js';
+import type { ViewName } from '../normalize.js';
+import type { Rule } from '../rules.js';
 
 export const YOU = '(?:you|u|ya|yu|yuo|chu)';
 export const YOUR = '(?:your|ur|yur|yr|youre|ure|you r|u r)';

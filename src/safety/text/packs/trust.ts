@@ -30,7 +30,7 @@ export const trustPack: Rule[] = [
     `\\b(?:were|we are|we r) (?:a team|in this together|meant to be|soulmates)\\b|\\b(?:${YOU} and me|u and me|me and (?:${YOU}|u)) (?:against|vs) (?:the world|everyone)\\b|\\bwhat we have is (?:special|different)\\b`),
   regex('adult-world', 'adult_cue', 0.35,
     `\\bmy (?:coworkers?|co-workers?|colleagues?|boss|wife|husband|ex-wife|ex wife|mortgage|kids at home|apartment lease|office|employees?|landlord|divorce)\\b|\\b(?:ppl|people|guys|girls|women|men|adults) my age\\b|\\bat my (?:office|job) today\\b`),
-  regex('stated-adult-age', 'adult_cue', 0.4, `\\b(?:im|i am|i m) (?:1[89]|[2-6]\\d)(?: ?(?:yo|y/o|years? old|yrs? old|m|f|male|female))?(?:[!?.,]|$)`, { view: 'literal' }),
+  regex('stated-adult-age', 'adult_cue', 0.4, `\\b(?:im|i am|i m) (?:1[89]|[2-6]\\d)(?: ?(?:yo|y/o|years? old|yrs? old|m|f|male|female))?(?:[!?.,]|$)`),
   regex('flattery', 'flattery', 0.15,
     `\\b${YOU} have (?:a |such a )?(?:real |natural |so much )?talent\\b|\\b${YOURE} (?:so |really |rly |the )?(?:smartest|smart|talented|gifted|amazing|perfect|brilliant|prettiest|cutest|best player|most talented)\\b|\\b(?:ur|your) (?:poems?|drawings?|art|singing|voice|videos?|writing) (?:is|are|r)? ?(?:so |really |rly |actually )?(?:beautiful|amazing|incredible|perfect|stunning)\\b`),
   regex('romance', 'romance', 0.35,
