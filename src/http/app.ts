@@ -1,6 +1,6 @@
 // Builds the Fastify app: strict validation, the error handler, rate limits, OpenAPI and the routes. Tests call
 // buildApp() and use app.inject(); the server adds the listener and the WebSocket gateway.
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import { Type } from 'typebox';
 import { errorBody, errorDescriptions, errorStatus, handleError } from './errors.js';
@@ -13,7 +13,7 @@ export async function buildApp(services: AppServices, opts: { https?: { cert: Bu
   const app = Fastify({
     loggerInstance: services.log,
     // Request logs carry method, route and status; never bodies or query strings (search terms, cursors).
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: services.config.bodyLimitBytes,
     ...(opts.https ? { https: opts.https } : {}),
     // Router-level failures (bad URL encoding, over-long parameters) get the same error shape as the rest.

@@ -133,7 +133,7 @@ export class PdqIndex {
   private count = 0;
   private activeCount = 0;
   private readonly hashPages: Uint32Array[] = [];
-  private disabled = new Uint8Array(256);
+  private disabled: Uint8Array = new Uint8Array(256);
   private readonly indexFrom: number;
 
   private indexed = false;
@@ -143,7 +143,7 @@ export class PdqIndex {
   private readonly baseNext: Uint16Array[] = [];
   private readonly baseIds: Uint32Array[] = [];
   /** Overflow rows, per (chunk << 16 | value): [count, head address, tail address, unused]. */
-  private rows = new Uint32Array(0);
+  private rows: Uint32Array = new Uint32Array(0);
   private readonly arenas: Uint16Array[][] = Array.from({ length: CHUNKS }, () => []);
   private readonly arenaTop = new Float64Array(CHUNKS);
 
@@ -152,22 +152,22 @@ export class PdqIndex {
   private readonly qChunks = new Uint16Array(CHUNKS);
   private readonly chunkDist = new Uint8Array(CHUNKS);
   /** Base runs to scan: start, length, info (chunk | neighbour limit << 8). */
-  private segStart = new Uint32Array(512);
-  private segLen = new Uint32Array(512);
-  private segInfo = new Uint32Array(512);
+  private segStart: Uint32Array = new Uint32Array(512);
+  private segLen: Uint32Array = new Uint32Array(512);
+  private segInfo: Uint32Array = new Uint32Array(512);
   /** Overflow chains still being walked: block last queued, postings left, postings passed, info. */
-  private walkAddr = new Uint32Array(512);
-  private walkLeft = new Uint32Array(512);
-  private walkTaken = new Uint32Array(512);
-  private walkInfo = new Uint32Array(512);
+  private walkAddr: Uint32Array = new Uint32Array(512);
+  private walkLeft: Uint32Array = new Uint32Array(512);
+  private walkTaken: Uint32Array = new Uint32Array(512);
+  private walkInfo: Uint32Array = new Uint32Array(512);
   /** Overflow blocks to scan: address, postings in use, capacity, info. */
-  private blockAddr = new Uint32Array(512);
-  private blockLen = new Uint32Array(512);
-  private blockCap = new Uint32Array(512);
-  private blockInfo = new Uint32Array(512);
+  private blockAddr: Uint32Array = new Uint32Array(512);
+  private blockLen: Uint32Array = new Uint32Array(512);
+  private blockCap: Uint32Array = new Uint32Array(512);
+  private blockInfo: Uint32Array = new Uint32Array(512);
   /** Candidates that passed the neighbour filter: id and the chunk they came from. */
-  private candId = new Uint32Array(1024);
-  private candChunk = new Uint32Array(1024);
+  private candId: Uint32Array = new Uint32Array(1024);
+  private candChunk: Uint32Array = new Uint32Array(1024);
 
   constructor(options: PdqIndexOptions = {}) {
     const from = options.indexFrom ?? 2048;

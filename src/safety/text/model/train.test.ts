@@ -1,0 +1,78 @@
+/**
+ * Reproducibility: training is a pure function of data and config, so two runs on the same tiny data
+ * must give byte-identical model files (the property `npm run train -- --check` checks on real data).
+ * Uses a small synthetic corpus so the test needs neither the licensed datasets nor minutes of CPU.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { decodeModel } from './format.js';
+import { modelFromBytes } from './index.js';
+import { DEFAULT_CONFIG, trainFromConfig, type DavidsonRow, type HatecheckRow, type Splits, type TrainConfig } from './pipeline.js';
+import { lbfgs } from './trainer.js';
+
+function davidson(id: number, text: string, label: DavidsonRow['label']): DavidsonRow {
+  const votes = { hate: 0, offensive: 0, neither: 0, total: 3 };
+  votes[label === 'none' ? 'neither' : label] = 3;
+  return { id: `d-${id}`, text, label, group: `d-${id}`, votes };
+}
+function hatecheck(id: number, text: string, label: HatecheckRow['label']): HatecheckRow {
+  return { id: `h-${id}`, text, label, group: `f-${id % 3}`, functionality: label === 'hateful' ? 'x_h' : 'x_nh', target_ident: null };
+}
+
+const NEUTRAL = ['lovely weather today', 'see you at practice', 'what time is the game', 'thanks for the help', 'the bus is late again'];
+const RUDE = ['shut up you idiot', 'this is damn stupid', 'you are a clown lol', 'what a loser move', 'stop being a jerk'];
+const HOSTILE = ['those people are vermin', 'i despise that whole group', 'they are subhuman filth', 'that group should vanish', 'they are all scum'];
+
+function splits(): Splits {
+  let i = 0;
+  const dav: DavidsonRow[] = [];
+  for (const t of NEUTRAL) dav.push(davidson(i++, t, 'none'));
+  for (const t of RUDE) dav.push(davidson(i++, t, 'offensive'));
+  for (const t of HOSTILE) dav.push(davidson(i++, t, 'hate'));
+  const hc: HatecheckRow[] = [];
+  for (const t of HOSTILE) hc.push(hatecheck(i++, t, 'hateful'));
+  for (const t of NEUTRAL) hc.push(hatecheck(i++, t, 'non-hateful'));
+  return { davidsonTrain: dav, davidsonDev: dav, hatecheckTrain: hc, hatecheckDev: hc };
+}
+
+const CFG: TrainConfig = {
+  ...DEFAULT_CONFIG,
+  features: { ...DEFAULT_CONFIG.features, bits: 12 },
+  davidsonHead: { ...DEFAULT_CONFIG.davidsonHead, maxIter: 20 },
+  identityHead: { ...DEFAULT_CONFIG.identityHead, maxIter: 20 },
+};
+
+test('training twice on the same data gives identical bytes', () => {
+  const a = trainFromConfig(CFG, splits());
+  const b = trainFromConfig(CFG, splits());
+  assert.equal(a.sha256, b.sha256);
+  assert.deepEqual(a.bytes, b.bytes);
+  const header = decodeModel(a.bytes).header;
+  assert.deepEqual(header.categories, ['hate', 'offensive', 'neither', 'identity_hate']);
+  for (const k of ['hate', 'offensive', 'identity_hate']) assert.ok(header.thresholds[k] > 0 && header.thresholds[k] < 1);
+});
+
+test('a model trained on toy data learns the direction of its labels', () => {
+  const m = modelFromBytes(trainFromConfig(CFG, splits()).bytes);
+  assert.ok(m.score('they are subhuman filth').identity_hate > m.score('lovely weather today').identity_hate);
+  assert.ok(m.score('shut up you idiot').offensive > m.score('see you at practice').offensive);
+});
+
+test('lbfgs minimises a convex quadratic', () => {
+  const target = Float64Array.from([3, -2, 0.5]);
+  const x = lbfgs(
+    (v, g) => {
+      let f = 0;
+      for (let i = 0; i < v.length; i++) {
+        const d = v[i] - target[i];
+        f += (i + 1) * d * d;
+        g[i] = 2 * (i + 1) * d;
+      }
+      return f;
+    },
+    new Float64Array(3),
+    100,
+    5,
+  );
+  for (let i = 0; i < 3; i++) assert.ok(Math.abs(x[i] - target[i]) < 1e-4);
+});
