@@ -193,19 +193,22 @@ export function createGateway(services: AppServices): Gateway {
     }
   }
 
-  async function attach(socket: WebSocket, device: UserTokenClaims, after: number | null, expiresAt: number | null) {
+  type Frame = { data: Buffer | ArrayBuffer | Buffer[]; isBinary: boolean };
+
+  function handleFrame(c: Connection, f: Frame) {
+    if (f.isBinary) {
+      send(c, errorFrame(undefined, 'invalid_frame', 'frames are JSON text'));
+      return;
+    }
+    void onFrame(c, f.data.toString());
+  }
+
+  async function attach(socket: WebSocket, device: UserTokenClaims, after: number | null, expiresAt: number | null): Promise<Connection> {
     const start = after ?? (await m.deviceCursor(device.userId, device.deviceId));
     const c: Connection = { socket, device, lastSent: start, catchingUp: false, catchUpAgain: false, pendingAck: 0, ackTimer: null, closeTimer: null };
     let set = byUser.get(device.userId);
     if (!set) byUser.set(device.userId, (set = new Set()));
     set.add(c);
-    socket.on('message', (data, isBinary) => {
-      if (isBinary) {
-        send(c, errorFrame(undefined, 'invalid_frame', 'frames are JSON text'));
-        return;
-      }
-      void onFrame(c, data.toString());
-    });
     socket.on('close', () => {
       flushAck(c);
       if (c.closeTimer) clearTimeout(c.closeTimer);
@@ -217,7 +220,8 @@ export function createGateway(services: AppServices): Gateway {
       c.closeTimer = setTimeout(() => socket.close(4001, 'token expired'), Math.max(0, expiresAt - Date.now()));
     }
     send(c, { type: 'ready', userId: device.userId, deviceId: device.deviceId, after: start });
-    await catchUp(c);
+    void catchUp(c);
+    return c;
   }
 
   async function authenticate(token: string) {
@@ -233,29 +237,40 @@ export function createGateway(services: AppServices): Gateway {
     return undefined;
   }
 
+  const MAX_EARLY_FRAMES = 64;
+
   wss.on('connection', (socket: WebSocket, req: IncomingMessage) => {
     socket.on('error', () => {});
     const url = new URL(req.url ?? '/', 'http://x');
     const header = req.headers.authorization;
     const queryAfter = parseAfter(url.searchParams.get('after') ?? undefined);
-    if (header) {
-      const m1 = /^Bearer (\S{1,4096})$/.exec(header);
-      if (!m1 || queryAfter === undefined) {
-        socket.close(4400, 'bad request');
+    // Frames that arrive while authentication is in flight are kept and handled in order once the connection is
+    // attached: a client that sends right after its auth frame loses nothing.
+    let conn: Connection | null = null;
+    let awaitingAuthFrame = !header;
+    const early: Frame[] = [];
+    const rejectAuth = (err: unknown) => {
+      send({ socket } as Connection, errorFrame(undefined, isDomainError(err) ? err.code : 'invalid_token', 'authentication failed'));
+      socket.close(4401, 'unauthorized');
+    };
+    const start = (token: string, after: number | null) => {
+      authenticate(token)
+        .then(({ claims, expiresAt }) => attach(socket, claims, after, expiresAt))
+        .then((c) => {
+          conn = c;
+          for (const f of early.splice(0)) handleFrame(c, f);
+        }, rejectAuth);
+    };
+    socket.on('message', (data, isBinary) => {
+      if (conn) {
+        handleFrame(conn, { data: data as Buffer, isBinary });
         return;
       }
-      authenticate(m1[1]).then(
-        ({ claims, expiresAt }) => attach(socket, claims, queryAfter, expiresAt),
-        (err) => {
-          send({ socket } as Connection, errorFrame(undefined, isDomainError(err) ? err.code : 'invalid_token', 'authentication failed'));
-          socket.close(4401, 'unauthorized');
-        },
-      );
-      return;
-    }
-    // No header (browsers cannot set one): the first frame must be {type: "auth", token, after?}.
-    const timer = setTimeout(() => socket.close(4401, 'authentication timeout'), AUTH_TIMEOUT_MS);
-    socket.once('message', (data) => {
+      if (!awaitingAuthFrame) {
+        if (early.push({ data: data as Buffer, isBinary }) > MAX_EARLY_FRAMES) socket.close(4429, 'too many frames before ready');
+        return;
+      }
+      awaitingAuthFrame = false;
       clearTimeout(timer);
       let frame: { type?: unknown; token?: unknown; after?: unknown };
       try {
@@ -265,18 +280,26 @@ export function createGateway(services: AppServices): Gateway {
         return;
       }
       const after = parseAfter(frame?.after);
-      if (frame?.type !== 'auth' || typeof frame.token !== 'string' || after === undefined) {
+      if (!frame || frame.type !== 'auth' || typeof frame.token !== 'string' || after === undefined) {
         socket.close(4400, 'first frame must be auth');
         return;
       }
-      authenticate(frame.token).then(
-        ({ claims, expiresAt }) => attach(socket, claims, after ?? queryAfter ?? null, expiresAt),
-        (err) => {
-          send({ socket } as Connection, errorFrame(undefined, isDomainError(err) ? err.code : 'invalid_token', 'authentication failed'));
-          socket.close(4401, 'unauthorized');
-        },
-      );
+      start(frame.token, after ?? queryAfter ?? null);
     });
+    // No header (browsers cannot set one): the first frame must be {type: "auth", token, after?}.
+    const timer = setTimeout(() => {
+      if (!conn) socket.close(4401, 'authentication timeout');
+    }, AUTH_TIMEOUT_MS);
+    if (header) {
+      const m1 = /^Bearer (\S{1,4096})$/.exec(header);
+      if (!m1 || queryAfter === undefined) {
+        clearTimeout(timer);
+        socket.close(4400, 'bad request');
+        return;
+      }
+      start(m1[1], queryAfter);
+    }
+    socket.on('close', () => clearTimeout(timer));
   });
 
   return {

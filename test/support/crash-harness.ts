@@ -34,7 +34,7 @@ export class ServerChild {
     this.exited = new Promise((r) => proc.once('exit', (code) => r(code)));
   }
 
-  static async start(env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<ServerChild> {
+  static async start(env: NodeJS.ProcessEnv, timeoutMs = 120_000): Promise<ServerChild> {
     const proc = spawn(process.execPath, [join(root, 'bin', 'custodian.js'), 'serve'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const child = new ServerChild(proc);
     await new Promise<void>((resolve, reject) => {
