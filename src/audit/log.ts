@@ -10,7 +10,7 @@ import { encodeEntry, type JsonValue } from './entry.js';
 import { AuditErrorCode, auditError } from './errors.js';
 import { hashLeaf } from './hash.js';
 import { parseSignerKey, type NoteSigner } from './note.js';
-import { SEQUENCER_LOCK_ID, dbHashReader, insertBatch, latestCheckpointRow } from './store.js';
+import { SEQUENCER_LOCK_ID, dbHashReader, insertBatch, isUtf8Database, latestCheckpointRow } from './store.js';
 import { appendLeafHashes, emptyFrontier, frontierFrom, frontierRoot, type Frontier } from './tree.js';
 
 export interface AuditLogOptions {
@@ -47,6 +47,7 @@ export class AuditLog {
     private frontier: Frontier,
     private readonly maxBatch: number,
     private readonly maxDelayMs: number,
+    private readonly utf8Text: boolean,
   ) {}
 
   /** Opens the log, creating the signed size-0 checkpoint on first use. */
@@ -62,7 +63,8 @@ export class AuditLog {
       await insertBatch(tx, { startIndex: 0, entries: [], nodes: [], checkpoint: { size: 0, root, note } });
     });
     const frontier = await loadFrontier(opts.db);
-    return new AuditLog(opts.db, origin, signer, frontier, opts.maxBatch ?? 1024, opts.maxDelayMs ?? 2);
+    const utf8Text = await isUtf8Database(opts.db);
+    return new AuditLog(opts.db, origin, signer, frontier, opts.maxBatch ?? 1024, opts.maxDelayMs ?? 2, utf8Text);
   }
 
   /** Committed tree size as this process knows it. */
@@ -141,7 +143,11 @@ export class AuditLog {
         await tx.query('SELECT pg_advisory_xact_lock($1)', [SEQUENCER_LOCK_ID]);
         const head = await latestCheckpointRow(tx);
         if (!head || head.size !== base.size) return STALE;
-        await insertBatch(tx, { startIndex: base.size, entries, nodes: created, checkpoint: { size: frontier.size, root, note } });
+        await insertBatch(
+          tx,
+          { startIndex: base.size, entries, nodes: created, checkpoint: { size: frontier.size, root, note } },
+          { utf8Text: this.utf8Text },
+        );
         return base.size;
       });
       if (outcome !== STALE) {

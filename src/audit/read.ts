@@ -7,9 +7,9 @@
  */
 import type { Queryable } from '../storage/index.js';
 import { AuditErrorCode, auditError } from './errors.js';
-import { dbHashReader, latestCheckpointRow, readEntryRows } from './store.js';
+import { MissingHashError, dbHashReader, latestCheckpointRow, readEntryRows } from './store.js';
 import { TILE_WIDTH, buildTile, encodeEntryBundle, parseTilePath, tilePath, type TileRef } from './tiles.js';
-import { consistencyProofFrom, inclusionProofFrom, treeHashFrom } from './tree.js';
+import { consistencyProofPlan, inclusionProofFrom, inclusionProofPlan, resolvePlan, treeHashFrom, type ProofPlan } from './tree.js';
 
 async function latestSize(db: Queryable): Promise<number> {
   const head = await latestCheckpointRow(db);
@@ -57,11 +57,38 @@ function checkSizeArg(name: string, v: number): void {
   if (!Number.isSafeInteger(v) || v < 0) throw auditError(AuditErrorCode.invalidProofRequest, `${name} must be a non-negative integer`);
 }
 
+/**
+ * Runs a read over the tree of `size` leaves without first asking for the latest size: hashes are only ever
+ * written together with a checkpoint covering them, so every node a tree of `size` needs is present exactly
+ * when size <= the latest checkpoint's size. Only a miss costs the extra query, to tell "beyond the log"
+ * (the caller's mistake) from a damaged store (ours).
+ */
+async function withinLog<T>(db: Queryable, size: number, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (err) {
+    if (err instanceof MissingHashError && size > (await latestSize(db))) {
+      throw auditError(AuditErrorCode.invalidProofRequest, 'size beyond the latest checkpoint');
+    }
+    throw err;
+  }
+}
+
+/**
+ * Resolves a proof plan plus the leaf hash at size-1 in the same round trip. A proof need not touch the
+ * tree's last leaf (the path of leaf 3 in a tree of 4 is nodes 0/2 and 1/0), so that sentinel is what makes
+ * a missing hash reliably mean "size is beyond the log" rather than a proof built for a tree that never was.
+ */
+async function provenWithSentinel(db: Queryable, plan: ProofPlan, size: number): Promise<Buffer[]> {
+  const resolved = await resolvePlan(dbHashReader(db), [...plan, [{ level: 0, index: size - 1 }]]);
+  return resolved.slice(0, -1);
+}
+
 /** RFC 6962 tree head for any size up to the latest checkpoint. */
 export async function treeHead(db: Queryable, size: number): Promise<Buffer> {
   checkSizeArg('size', size);
-  if (size > (await latestSize(db))) throw auditError(AuditErrorCode.invalidProofRequest, 'size beyond the latest checkpoint');
-  return treeHashFrom(dbHashReader(db), size);
+  if (size === 0) await latestSize(db); // the empty tree needs no hashes; still require an opened log
+  return withinLog(db, size, () => treeHashFrom(dbHashReader(db), size));
 }
 
 /** Inclusion proof (RFC 9162 §2.1.3) for entry `index` in the tree of `size`; needs index < size <= latest. */
@@ -69,8 +96,7 @@ export async function inclusionProof(db: Queryable, index: number, size: number)
   checkSizeArg('index', index);
   checkSizeArg('size', size);
   if (index >= size) throw auditError(AuditErrorCode.invalidProofRequest, 'index must be below size');
-  if (size > (await latestSize(db))) throw auditError(AuditErrorCode.invalidProofRequest, 'size beyond the latest checkpoint');
-  return inclusionProofFrom(dbHashReader(db), index, size);
+  return withinLog(db, size, () => provenWithSentinel(db, inclusionProofPlan(index, size), size));
 }
 
 /** Consistency proof (RFC 9162 §2.1.4) from tree size `from` to `to`; needs 0 < from <= to <= latest. */
@@ -78,8 +104,12 @@ export async function consistencyProof(db: Queryable, from: number, to: number):
   checkSizeArg('from', from);
   checkSizeArg('to', to);
   if (from === 0 || from > to) throw auditError(AuditErrorCode.invalidProofRequest, 'need 0 < from <= to');
-  if (to > (await latestSize(db))) throw auditError(AuditErrorCode.invalidProofRequest, 'size beyond the latest checkpoint');
-  return consistencyProofFrom(dbHashReader(db), from, to);
+  if (from === to) {
+    // The empty proof needs no hashes, so check the size explicitly.
+    if (to > (await latestSize(db))) throw auditError(AuditErrorCode.invalidProofRequest, 'size beyond the latest checkpoint');
+    return [];
+  }
+  return withinLog(db, to, () => provenWithSentinel(db, consistencyProofPlan(from, to), to));
 }
 
 /**

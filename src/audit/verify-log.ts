@@ -16,6 +16,7 @@ import { openNote, parseVerifierKey } from './note.js';
 import {
   checkpointRows,
   countEntryRowsFrom,
+  HASH_ROW,
   countHashRowsBeyond,
   dbHashReader,
   latestCheckpointRow,
@@ -35,9 +36,9 @@ export interface VerifyLogResult {
   problems: string[];
 }
 
-const ROW = 256;
-/** Hash rows read per query: 16 × 256 hashes keeps memory small and round trips few. */
-const ROWS_PER_READ = 16;
+const ROW = HASH_ROW;
+/** Hash rows read per query: 128 × 32 hashes keeps memory small and round trips few. */
+const ROWS_PER_READ = 128;
 const MAX_PROBLEMS = 50;
 
 export interface VerifyLogOptions {
@@ -61,7 +62,7 @@ export async function verifyLog(db: Queryable, verifierKey: string, opts: Verify
   if (!head) return { ok: false, size: 0, rootHash: null, checkpointsChecked: 0, problems: ['no checkpoint'] };
   const size = head.size;
 
-  // Level 0: entries → leaf hashes, compared row by row (256 hashes a row) with the stored level 0.
+  // Level 0: entries → leaf hashes, compared row by row with the stored level 0.
   for (let row = 0; row * ROW < size; row += ROWS_PER_READ) {
     const stored = await readHashTileRows(db, 0, row, ROWS_PER_READ);
     const start = row * ROW;
@@ -82,10 +83,11 @@ export async function verifyLog(db: Queryable, verifierKey: string, opts: Verify
     for (let row = 0; row * ROW < width; row += ROWS_PER_READ) {
       const stored = await readHashTileRows(db, level, row, ROWS_PER_READ);
       const children = await readHashTileRows(db, level - 1, row * 2, ROWS_PER_READ * 2);
+      const childRows = new Map(children.map((c) => [c.index, c.hashes]));
       const child = (i: number): Buffer | undefined => {
-        const r = children.find((c) => c.index === Math.floor(i / ROW));
+        const hashes = childRows.get(Math.floor(i / ROW));
         const off = (i % ROW) * HASH_SIZE;
-        return r && r.hashes.length >= off + HASH_SIZE ? r.hashes.subarray(off, off + HASH_SIZE) : undefined;
+        return hashes && hashes.length >= off + HASH_SIZE ? hashes.subarray(off, off + HASH_SIZE) : undefined;
       };
       compareRows(level, stored, row, Math.min(ROWS_PER_READ, Math.ceil((width - row * ROW) / ROW)), size, (i) => {
         const l = child(2 * i);
@@ -106,10 +108,11 @@ export async function verifyLog(db: Queryable, verifierKey: string, opts: Verify
     derive: (i: number) => Buffer | undefined,
   ): void {
     const width = Math.floor(treeSize / 2 ** level);
+    const byRow = new Map(stored.map((x) => [x.index, x.hashes]));
     for (let row = firstRow; row < firstRow + rowCount; row++) {
       const expected = Math.min(ROW, width - row * ROW);
-      const r = stored.find((x) => x.index === row);
-      if (!r || r.hashes.length < expected * HASH_SIZE) {
+      const hashes = byRow.get(row);
+      if (!hashes || hashes.length < expected * HASH_SIZE) {
         problem(`level ${level} hashes missing in row ${row}`);
         continue;
       }
@@ -117,7 +120,7 @@ export async function verifyLog(db: Queryable, verifierKey: string, opts: Verify
         const i = row * ROW + k;
         const want = derive(i);
         if (!want) continue; // reported as missing input above
-        if (!want.equals(r.hashes.subarray(k * HASH_SIZE, (k + 1) * HASH_SIZE))) {
+        if (!want.equals(hashes.subarray(k * HASH_SIZE, (k + 1) * HASH_SIZE))) {
           problem(level === 0 ? `entry ${i} does not match its stored leaf hash` : `stored hash ${level}/${i} does not match its children`);
         }
       }
