@@ -7,7 +7,8 @@
  * add-then-subtract over the full window, then subtracts over a shrinking window; each output is
  * sum / count in float. Only the memory layout differs: row filters run four rows side by side (four
  * independent rounding chains keep the CPU busy), column filters keep one running sum per column and walk
- * rows in order, and the second pass only divides where decimation will read.
+ * rows in order, and the second pass only divides where decimation will read. Each column-filter output
+ * row goes straight to the second row pass, so only a ring of recent rows is kept, never the full image.
  *
  * Division: in the full-window phases sum / n is computed as sum * (1 / n) in double and rounded to float
  * on store. For a float sum and an integer n below 2^26 this always rounds to the same float as the true
@@ -185,7 +186,7 @@ type Buffers = {
   lumaBatch: Float32Array; // LANES rows of luminance (RGB input only)
   ring: Float32Array; // recent outputs of the first row pass
   colSums: Float32Array; // running sums of the first column pass
-  passB: Float32Array; // queue of rows output by the first column pass
+  passB: Float32Array; // up to LANES rows output by the first column pass
   narrow: Float32Array; // rows x 64: second row pass, decimated columns only
 };
 
@@ -202,7 +203,7 @@ function buffers(cols: number, rows: number, ringRows: number): Buffers {
     lumaBatch: new Float32Array(LANES * cols),
     ring: new Float32Array(ringRows * cols),
     colSums: new Float32Array(cols),
-    passB: new Float32Array(QUEUE * cols),
+    passB: new Float32Array(LANES * cols),
     narrow: new Float32Array(rows * OUT),
   };
   if (ringRows * cols + rows * OUT <= KEEP_MAX_FLOATS) cached = b;
@@ -210,30 +211,22 @@ function buffers(cols: number, rows: number, ringRows: number): Buffers {
 }
 
 /**
- * Rows output by the first column pass wait in a ring of 8 rows (passB) until four can go through the
- * second row pass together. Module state rather than closures: this runs once per image row.
+ * Rows output by the first column pass wait in passB until four can go through the second row pass
+ * together. Module state rather than closures: this runs once per image row.
  */
-const QUEUE = 2 * LANES;
-let qHead = 0; // slot of the oldest waiting row
-let qCount = 0; // rows waiting
-let qFirst = 0; // image row index of the oldest waiting row
+let qCount = 0; // rows waiting in passB
+let qFirst = 0; // image row index of the first waiting row
 
-function qSlot(width: number): number {
-  return ((qHead + qCount) & (QUEUE - 1)) * width;
-}
-
-/** Sends up to four waiting rows through the second row pass (lanes past the last repeat it). */
+/** Sends the waiting rows (at most four) through the second row pass; lanes past the last repeat it. */
 function qFlush(passB: Float32Array, narrow: Float32Array, width: number, wRow: number): void {
-  const take = Math.min(LANES, qCount);
-  if (take === 0) return;
-  const last = take - 1;
-  const slot = (k: number): number => ((qHead + Math.min(k, last)) & (QUEUE - 1)) * width;
+  if (qCount === 0) return;
+  const last = qCount - 1;
   boxRows4Sampled(
     passB,
-    slot(0),
-    slot(1),
-    slot(2),
-    slot(3),
+    0,
+    Math.min(1, last) * width,
+    Math.min(2, last) * width,
+    last * width,
     narrow,
     qFirst * OUT,
     (qFirst + Math.min(1, last)) * OUT,
@@ -243,9 +236,8 @@ function qFlush(passB: Float32Array, narrow: Float32Array, width: number, wRow: 
     wRow,
     keepCols,
   );
-  qHead = (qHead + take) & (QUEUE - 1);
-  qCount -= take;
-  qFirst += take;
+  qFirst += qCount;
+  qCount = 0;
 }
 
 // The first column pass in its four phases (see the file comment); one running sum per column.
@@ -276,40 +268,6 @@ function colAddSubOut(
     const v = fround(fround(sums[c] + ring[add + c]) - ring[sub + c]);
     sums[c] = v;
     dst[o + c] = v * inv;
-  }
-}
-
-/** Four consecutive rows of the full-window phase: one load and store of each running sum per four rows. */
-function colAddSubOut4(
-  sums: Float32Array,
-  ring: Float32Array,
-  a0: number,
-  a1: number,
-  a2: number,
-  a3: number,
-  b0: number,
-  b1: number,
-  b2: number,
-  b3: number,
-  dst: Float32Array,
-  o0: number,
-  o1: number,
-  o2: number,
-  o3: number,
-  width: number,
-  n: number,
-): void {
-  const inv = 1 / n;
-  for (let c = 0; c < width; c++) {
-    let v = fround(fround(sums[c] + ring[a0 + c]) - ring[b0 + c]);
-    dst[o0 + c] = v * inv;
-    v = fround(fround(v + ring[a1 + c]) - ring[b1 + c]);
-    dst[o1 + c] = v * inv;
-    v = fround(fround(v + ring[a2 + c]) - ring[b2 + c]);
-    dst[o2 + c] = v * inv;
-    v = fround(fround(v + ring[a3 + c]) - ring[b3 + c]);
-    dst[o3 + c] = v * inv;
-    sums[c] = v;
   }
 }
 
@@ -348,7 +306,6 @@ export function downsampleTo64(
   colSums.fill(0, 0, width);
 
   let n = 0; // window count of the first column pass
-  qHead = 0;
   qCount = 0;
   qFirst = 0;
   const slot = (r: number): number => (r % ringRows) * width;
@@ -379,39 +336,8 @@ export function downsampleTo64(
       wRow,
     );
 
-    // First column pass, fed in row order; its outputs queue for the second row pass.
-    if (count === LANES && r0 >= wCol) {
-      if (qCount === 0) qFirst = r0 - (hCol - 1);
-      const o0 = qSlot(width);
-      qCount++;
-      const o1 = qSlot(width);
-      qCount++;
-      const o2 = qSlot(width);
-      qCount++;
-      const o3 = qSlot(width);
-      qCount++;
-      colAddSubOut4(
-        colSums,
-        ring,
-        slot(r0),
-        slot(r0 + 1),
-        slot(r0 + 2),
-        slot(r0 + 3),
-        slot(r0 - wCol),
-        slot(r0 + 1 - wCol),
-        slot(r0 + 2 - wCol),
-        slot(r0 + 3 - wCol),
-        passB,
-        o0,
-        o1,
-        o2,
-        o3,
-        width,
-        n,
-      );
-      while (qCount >= LANES) qFlush(passB, narrow, width, wRow);
-      continue;
-    }
+    // First column pass, one row at a time in order (one running sum per column, independent across
+    // columns, so the CPU overlaps them); its outputs queue for the second row pass.
     for (let r = r0; r < r0 + count; r++) {
       if (r < hCol - 1) {
         colAdd(colSums, ring, slot(r), width);
@@ -419,15 +345,15 @@ export function downsampleTo64(
         continue;
       }
       if (qCount === 0) qFirst = r - (hCol - 1);
-      if (r < wCol) colAddOut(colSums, ring, slot(r), passB, qSlot(width), width, ++n);
-      else colAddSubOut(colSums, ring, slot(r), slot(r - wCol), passB, qSlot(width), width, n);
-      if (++qCount >= LANES) qFlush(passB, narrow, width, wRow);
+      if (r < wCol) colAddOut(colSums, ring, slot(r), passB, qCount * width, width, ++n);
+      else colAddSubOut(colSums, ring, slot(r), slot(r - wCol), passB, qCount * width, width, n);
+      if (++qCount === LANES) qFlush(passB, narrow, width, wRow);
     }
   }
   for (let oi = height - hCol + 1; oi < height; oi++) {
     if (qCount === 0) qFirst = oi;
-    colSubOut(colSums, ring, slot(oi - lagCol), passB, qSlot(width), width, --n);
-    if (++qCount >= LANES) qFlush(passB, narrow, width, wRow);
+    colSubOut(colSums, ring, slot(oi - lagCol), passB, qCount * width, width, --n);
+    if (++qCount === LANES) qFlush(passB, narrow, width, wRow);
   }
   qFlush(passB, narrow, width, wRow);
   boxColsSampled(narrow, out, height, wCol, keepRows);

@@ -36,19 +36,19 @@ export const PDQ_MAX_PIXELS = 50_000_000;
 const DOWN = 64; // the reference downsamples to 64x64 before the DCT
 const DCT_N = 16;
 
-// The reference's luma coefficients are float constants; the products with a byte are exact floats,
-// so one table per channel gives the same value as multiplying every time.
-const LUMA_R = new Float32Array(256);
-const LUMA_G = new Float32Array(256);
-const LUMA_B = new Float32Array(256);
+// The reference multiplies each byte by a float coefficient in float, so each product is rounded to float.
+// One table per channel holds those rounded products (as doubles, to skip a conversion on every load).
+const LUMA_R = new Float64Array(256);
+const LUMA_G = new Float64Array(256);
+const LUMA_B = new Float64Array(256);
 {
   const cr = fround(0.299);
   const cg = fround(0.587);
   const cb = fround(0.114);
   for (let v = 0; v < 256; v++) {
-    LUMA_R[v] = cr * v;
-    LUMA_G[v] = cg * v;
-    LUMA_B[v] = cb * v;
+    LUMA_R[v] = fround(cr * v);
+    LUMA_G[v] = fround(cg * v);
+    LUMA_B[v] = fround(cb * v);
   }
 }
 

@@ -6,7 +6,7 @@
  *   pdqDihedralFromImage, pdqToHex, pdqFromHex, pdqDistance, runPdqCommand, PDQ_VARIANTS, PDQ_MIN_DIM,
  *   PDQ_MAX_PIXELS, types PdqHash, PdqDihedral, PdqVariant.
  * May import: errors, sharp, node:fs. Nothing above it (no storage, no http).
- * Never: keep or log the image bytes; put user content (paths, pixels) in an error message.
+ * Never: persist or log image bytes or pixels; put user content (paths, pixels) in an error message.
  */
 export {
   PDQ_MAX_PIXELS,
