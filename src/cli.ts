@@ -9,6 +9,14 @@ const usage = `custodian <command>
 
   serve                               start the server (PGlite in ./data, or PostgreSQL with DATABASE_URL)
   keys create-platform-key [--label]  create a platform API key and print it once
+  staff add --role ROLE[,ROLE] --username NAME [--name "Full Name"]
+                                      create a staff account; prints its password and TOTP secret once
+  log key                             print the log's verifier key (signed-note vkey form)
+  log verify                          re-check the whole log: tiles, root, checkpoint signature
+  demo                                fill a fresh data directory with a demo scenario
+  pdq [--dihedral] FILE…              print hash_hex,quality,FILE per image
+  score text|conversation < FILE.jsonl
+                                      score JSONL input with the shipped rules, model and thresholds
   help                                this text
 
 Configuration is read from the environment; see README.md.`;
@@ -21,6 +29,20 @@ export async function main(argv: string[]): Promise<number> {
         return await serve();
       case 'keys':
         return await keys(rest);
+      case 'staff':
+        return await staffCommand(rest);
+      case 'log':
+        return await logCommand(rest);
+      case 'demo':
+        return await demo();
+      case 'pdq': {
+        const { runPdqCommand } = await import('./safety/pdq/index.js');
+        return await runPdqCommand(rest, (line) => process.stdout.write(`${line}\n`), (line) => process.stderr.write(`${line}\n`));
+      }
+      case 'score': {
+        const { runScoreCommand } = await import('./safety/score-cli.js');
+        return await runScoreCommand(rest, process.stdin, (line) => process.stdout.write(`${line}\n`));
+      }
       case undefined:
       case 'help':
       case '--help':
@@ -75,6 +97,79 @@ async function keys(args: string[]): Promise<number> {
   try {
     const { keyId, apiKey } = await createPlatformKey(services.db, label);
     console.log(`${keyId}\t${apiKey}`);
+  } finally {
+    await services.close();
+  }
+  return 0;
+}
+
+function flag(args: string[], name: string): string | undefined {
+  const at = args.indexOf(name);
+  return at >= 0 ? args[at + 1] : undefined;
+}
+
+async function staffCommand(args: string[]): Promise<number> {
+  const roles = flag(args, '--role');
+  const username = flag(args, '--username');
+  if (args[0] !== 'add' || !roles || !username) {
+    console.error('usage: custodian staff add --role ROLE[,ROLE] --username NAME [--name "Full Name"]');
+    return 2;
+  }
+  const { openServices } = await import('./server.js');
+  const { createStaff } = await import('./identity/index.js');
+  const services = await openServices(loadConfig(), {});
+  try {
+    const made = await createStaff(services.db, services.keyring, { username, displayName: flag(args, '--name'), roles: roles.split(',') });
+    console.log(`staff ${made.staff.staffId} (${made.staff.roles.join(', ')})`);
+    console.log(`username: ${made.staff.username}`);
+    console.log(`password: ${made.password}`);
+    console.log(`TOTP:     ${made.totpUri}`);
+  } finally {
+    await services.close();
+  }
+  return 0;
+}
+
+async function logCommand(args: string[]): Promise<number> {
+  const { openServices } = await import('./server.js');
+  const services = await openServices(loadConfig({ ...process.env, LOG_LEVEL: 'warn' }), {});
+  try {
+    if (args[0] === 'key') {
+      console.log(services.audit.verifierKey);
+      return 0;
+    }
+    if (args[0] === 'verify') {
+      const { verifyLog } = await import('./audit/index.js');
+      const result = await verifyLog(services.db, services.audit.verifierKey);
+      console.log(JSON.stringify(result, null, 2));
+      return result.ok ? 0 : 1;
+    }
+    console.error('usage: custodian log key | custodian log verify');
+    return 2;
+  } finally {
+    await services.close();
+  }
+}
+
+async function demo(): Promise<number> {
+  const { openServices } = await import('./server.js');
+  const { runDemo } = await import('./demo/index.js');
+  const config = loadConfig({ ...process.env, LOG_LEVEL: 'warn' });
+  const services = await openServices(config, {});
+  try {
+    const existing = await services.db.query<{ n: number }>('SELECT count(*)::int8 AS n FROM ident_users');
+    if (existing.rows[0].n > 0) {
+      console.error(`${config.dataDir} already has users; the demo fills a fresh data directory (set CUSTODIAN_DATA_DIR)`);
+      return 2;
+    }
+    const result = await runDemo(services);
+    console.log(`Demo data written to ${config.dataDir}`);
+    console.log(`Users: ${result.users.join(', ')}; case ${result.caseId}`);
+    for (const g of result.grants) console.log(`Grant ${g.grantId}: ${g.status}, ${g.readsLogged} read logged`);
+    console.log('Staff accounts (shown once):');
+    for (const s of result.staff) console.log(`  ${s.username.padEnd(11)} ${s.roles.join(',').padEnd(17)} password ${s.password}  TOTP ${s.totpSecret}`);
+    console.log(`Log verifier key: ${services.audit.verifierKey}`);
+    console.log('Start the server with `npm start` and fetch /log/checkpoint.');
   } finally {
     await services.close();
   }

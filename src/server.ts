@@ -14,9 +14,14 @@ import { createGateway } from './http/ws.js';
 import { ensureFirstPlatformKey, identityMigrations } from './identity/index.js';
 import { createMessaging, messagingMigrations } from './messaging/index.js';
 import { checkSync, safetyMigrations } from './safety/index.js';
+import { accessMigrations, createAccess } from './access/index.js';
+import { auditMigrations, generateNoteKey, openAuditLog, pseudonymize, verifierKeyFromSignerKey } from './audit/index.js';
+import { reviewMigrations } from './review/index.js';
 import { openDb, runMigrations, type Db } from './storage/index.js';
 
-export const allMigrations = [...eventsMigrations, ...identityMigrations, ...messagingMigrations, ...safetyMigrations];
+export const allMigrations = [
+  ...eventsMigrations, ...identityMigrations, ...messagingMigrations, ...safetyMigrations, ...auditMigrations, ...accessMigrations, ...reviewMigrations,
+];
 
 export function createLogger(config: Config, destination?: NodeJS.WritableStream): Logger {
   const options: pino.LoggerOptions = {
@@ -45,15 +50,30 @@ export async function openServices(config: Config, opts: { log?: Logger; db?: Db
   const drained = await relay.drain();
   if (drained > 0) log.info({ events: drained }, 'published events left from an earlier run');
   const messaging = createMessaging({ db, keyring, config, bus, relay, log: log.child({ component: 'messaging' }), checkSync });
+  // The log's signing key lives in the keyring like every other secret; its verifier key is public.
+  const signerKey = keyring.textSecret('log-signer-key', () => generateNoteKey(config.logOrigin).signerKey);
+  const auditLog = await openAuditLog({ db, origin: config.logOrigin, signerKey });
+  const logKey = keyring.secret('log-pseudonym-key');
+  const audit = {
+    log: auditLog,
+    origin: config.logOrigin,
+    verifierKey: verifierKeyFromSignerKey(signerKey),
+    append: (event: Record<string, unknown>) => auditLog.appendEntry(event as never),
+    pseudonym: (id: string) => pseudonymize(logKey, id),
+  };
+  const access = await createAccess({ db, audit, reader: messaging.contentReader });
   return {
     config,
     db,
     keyring,
     bus,
     messaging,
+    access,
+    audit,
     log,
     async close() {
       await messaging.idle();
+      await auditLog.close();
       await bus.close();
       await db.close();
     },

@@ -40,6 +40,8 @@ export interface Config {
   keyEpochMs: number;
   defaultRegion: string;
   rateLimitPerMinute: number;
+  /** The verifiable log's origin line (checkpoint and key name). */
+  logOrigin: string;
 }
 
 export const defaultDmRules: DmRules = {
@@ -120,6 +122,10 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     keyEpochMs: int(env, 'CUSTODIAN_KEY_EPOCH_MS', 30 * 24 * 3600 * 1000, 1000, 366 * 24 * 3600 * 1000),
     defaultRegion: region,
     rateLimitPerMinute: int(env, 'CUSTODIAN_RATE_LIMIT_PER_MINUTE', 6000, 1, 10_000_000),
+    logOrigin: env.CUSTODIAN_LOG_ORIGIN || 'custodian.local/log',
   };
+  if (!/^[\x21-\x7e]{1,200}$/.test(config.logOrigin) || config.logOrigin.includes('+')) {
+    throw new ConfigError('CUSTODIAN_LOG_ORIGIN', 'must be one printable line without spaces or "+"');
+  }
   return { ...config, ...overrides };
 }

@@ -31,6 +31,8 @@ export interface Keyring {
   tokenSigningKey(): SigningKey;
   /** A named 32-byte secret (HMAC keys for pseudonyms and the like), created on first use. */
   secret(name: string): Buffer;
+  /** A named secret in a caller-defined text form (e.g. the log's signed-note signer key), created on first use. */
+  textSecret(name: string, create: () => string): string;
 }
 
 interface KeyringFile {
@@ -38,6 +40,7 @@ interface KeyringFile {
   regionKeys: { region: string; keyId: string; key: string; createdAt: string; destroyedAt?: string }[];
   tokenKey: { keyId: string; pkcs8: string };
   secrets: Record<string, string>;
+  textSecrets?: Record<string, string>;
 }
 
 function newFile(): KeyringFile {
@@ -94,6 +97,14 @@ function keyringFrom(file: KeyringFile, persist: (f: KeyringFile) => void, provi
         persist(file);
       }
       return Buffer.from(file.secrets[name], 'base64');
+    },
+    textSecret(name, create) {
+      file.textSecrets ??= {};
+      if (!file.textSecrets[name]) {
+        file.textSecrets[name] = create();
+        persist(file);
+      }
+      return file.textSecrets[name];
     },
   };
 }

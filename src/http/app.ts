@@ -7,6 +7,8 @@ import { errorBody, errorDescriptions, errorStatus, handleError } from './errors
 import { createRateLimiter } from './rate-limit.js';
 import { deviceRoutes } from './routes/conversations.js';
 import { platformRoutes } from './routes/platform.js';
+import { logRoutes } from './routes/log.js';
+import { staffRoutes } from './routes/staff.js';
 import type { AppServices } from './services.js';
 
 export async function buildApp(services: AppServices, opts: { https?: { cert: Buffer; key: Buffer } } = {}): Promise<FastifyInstance> {
@@ -70,6 +72,7 @@ export async function buildApp(services: AppServices, opts: { https?: { cert: Bu
         securitySchemes: {
           platformKey: { type: 'http', scheme: 'bearer', description: 'platform API key (ck_…)' },
           userToken: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'user device token' },
+          staffSession: { type: 'apiKey', in: 'cookie', name: 'custodian_staff', description: 'staff session (POST /staff/v1/login)' },
         },
       },
     },
@@ -83,5 +86,7 @@ export async function buildApp(services: AppServices, opts: { https?: { cert: Bu
 
   await app.register(async (scope) => platformRoutes(scope, services));
   await app.register(async (scope) => deviceRoutes(scope, services));
+  await app.register(async (scope) => staffRoutes(scope, services));
+  await app.register(async (scope) => logRoutes(scope, services));
   return app as unknown as FastifyInstance;
 }

@@ -5,6 +5,8 @@ import type { Config } from '../config/index.js';
 import type { Keyring } from '../crypto/index.js';
 import type { Bus } from '../events/index.js';
 import type { Messaging } from '../messaging/index.js';
+import type { Access, AuditAppender } from '../access/index.js';
+import type { AuditLog } from '../audit/index.js';
 import type { Db } from '../storage/index.js';
 
 export interface AppServices {
@@ -13,5 +15,7 @@ export interface AppServices {
   keyring: Keyring;
   bus: Bus;
   messaging: Messaging;
+  access: Access;
+  audit: AuditAppender & { log: AuditLog; origin: string; verifierKey: string };
   log: Logger;
 }

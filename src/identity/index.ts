@@ -135,3 +135,8 @@ export async function issueUserToken(deps: IdentityDeps, userId: string, deviceI
 export async function authenticateUser(keyring: Keyring, token: string): Promise<UserTokenClaims> {
   return verifyUserToken(keyring, token);
 }
+
+export {
+  STAFF_ROLES, StaffErrors, createStaff, loginStaff, staffForSession, logoutStaff, getStaff, listStaff, totpCode,
+  MAX_FAILED_LOGINS, type Staff, type StaffRole, type LoginOutcome,
+} from './staff.js';

@@ -39,3 +39,33 @@ export const identityMigrations: Migration[] = [
     `,
   },
 ];
+
+identityMigrations.push({
+  id: '20261123-0110-identity-staff',
+  sql: `
+    -- Staff accounts: argon2id password hashes; the TOTP secret is sealed with a keyring secret, never stored bare.
+    CREATE TABLE ident_staff (
+      staff_id text PRIMARY KEY,
+      username text NOT NULL UNIQUE,
+      display_name text NOT NULL,
+      roles text[] NOT NULL,
+      password_hash text NOT NULL,
+      totp_sealed bytea NOT NULL,
+      -- The last accepted TOTP time step: a code is good once (no replay within its window).
+      totp_last_step int8 NOT NULL DEFAULT 0,
+      active boolean NOT NULL DEFAULT true,
+      failed_attempts int NOT NULL DEFAULT 0,
+      locked_until timestamptz,
+      created_at timestamptz NOT NULL DEFAULT now()
+    );
+    -- Sessions are stored as SHA-256 of the cookie value, so a database read does not yield a usable session.
+    CREATE TABLE ident_staff_sessions (
+      session_hash text PRIMARY KEY,
+      staff_id text NOT NULL,
+      created_at timestamptz NOT NULL DEFAULT now(),
+      expires_at timestamptz NOT NULL,
+      revoked_at timestamptz
+    );
+    CREATE INDEX ident_staff_sessions_by_staff ON ident_staff_sessions (staff_id);
+  `,
+});

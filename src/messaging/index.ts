@@ -16,6 +16,7 @@ import type { MessagingContext, MessagingLogger } from './context.js';
 import * as conversations from './conversations.js';
 import { createKeyCache } from './keys.js';
 import * as read from './read.js';
+import * as staffRead from './staff-read.js';
 import { createSendQueue, type CheckSync, type SendInput } from './send.js';
 
 export { messagingMigrations } from './migrations.js';
@@ -26,6 +27,7 @@ export type { ConversationView } from './conversations.js';
 export type { MessageView, InboxEventView } from './read.js';
 export type { SendInput, SendResult, SyncVerdict, CheckSync } from './send.js';
 export type { Pointer } from './content.js';
+export type { ContentScope, ScopeDescription, StaffMessageView } from './staff-read.js';
 
 export interface MessagingDeps {
   db: Db;
@@ -81,6 +83,15 @@ export function createMessaging(deps: MessagingDeps) {
     renderBusEvent: (payload: Record<string, unknown>) => read.renderBusEvent(ctx, payload),
     ackDevice: (userId: string, deviceId: string, seq: number) => read.ackDevice(ctx, userId, deviceId, seq),
     deviceCursor: (userId: string, deviceId: string) => read.deviceCursor(ctx, userId, deviceId),
+    /**
+     * The content reader for access grants. Wired into access by the server; no route calls it directly, so the
+     * only way to plaintext for staff is access.readContent (grant check and audit entry first).
+     */
+    contentReader: {
+      describe: (scope: staffRead.ContentScope) => staffRead.describeScope(ctx, scope),
+      count: (conversationId: string, fromSeq: number, toSeq: number, limit: number) => staffRead.countInRange(ctx, conversationId, fromSeq, toSeq, limit),
+      read: (conversationId: string, fromSeq: number, toSeq: number, limit: number) => staffRead.readRange(ctx, conversationId, fromSeq, toSeq, limit),
+    },
     /** Waits for queued sends and outbox publishing to finish (shutdown, tests). */
     async idle() {
       await queue.idle();

@@ -3,6 +3,7 @@ import { Type } from 'typebox';
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { getUser } from '../../identity/index.js';
+import { inclusionProof, latestCheckpoint, readEntry } from '../../audit/index.js';
 import { deviceOf, requireDevice } from '../auth.js';
 import {
   ConversationId, ConversationView, CreateConversationBody, Cursor, DmPolicyBody, DmSettings, errorResponses, HistoryResponse,
@@ -186,6 +187,40 @@ export async function deviceRoutes(app: FastifyInstance, services: AppServices) 
   }, async (req) => {
     await m.unblockUser(deviceOf(req).userId, req.params.userId);
     return { ok: true };
+  });
+
+  r.get('/v1/me/access-log', {
+    schema: {
+      tags: ['me'], security,
+      summary: 'Every staff read of your messages: when, the reader\'s role (not name), purpose, case, and the log entry with an inclusion proof',
+      response: {
+        200: Type.Object({
+          checkpoint: Type.String({ description: 'the signed checkpoint the proofs are against' }),
+          treeSize: Type.Integer(),
+          verifierKey: Type.String(),
+          reads: Type.Array(Type.Object({
+            readAt: Type.String(), staffRole: Type.String(), purpose: Type.String(), caseReference: Type.String(), messageCount: Type.Integer(),
+            logIndex: Type.Integer(), entry: Type.String({ description: 'the log entry (canonical JSON)' }), inclusionProof: Type.Array(Type.String()),
+          })),
+        }),
+        ...errorResponses,
+      },
+    },
+  }, async (req) => {
+    const d = deviceOf(req);
+    const rows = await services.access.accessHistory(d.userId);
+    const checkpoint = await latestCheckpoint(services.db);
+    const treeSize = Number(checkpoint.split('\n')[1]);
+    const reads = [];
+    for (const row of rows) {
+      const proof = await inclusionProof(services.db, row.log_index, treeSize);
+      const entry = await readEntry(services.db, row.log_index);
+      reads.push({
+        readAt: row.read_at.toISOString(), staffRole: row.staff_role, purpose: row.purpose, caseReference: row.case_id,
+        messageCount: row.message_count, logIndex: row.log_index, entry: entry.toString('utf8'), inclusionProof: proof.map((h) => h.toString('base64')),
+      });
+    }
+    return { checkpoint, treeSize, verifierKey: services.audit.verifierKey, reads };
   });
 
   r.get('/v1/me/settings', {
