@@ -82,6 +82,7 @@ export const errorStatus: Record<string, number> = {
   file_unreadable: 400,
   invalid_hash: 400,
   // server faults
+  audit_log_closed: 503,
   internal_error: 500,
   service_unavailable: 503,
 };
@@ -156,6 +157,7 @@ export const errorDescriptions: Record<string, string> = {
   invalid_proof_request: 'impossible proof sizes (index >= size, from > to, or beyond the tree)',
   entry_not_found: 'no such log entry',
   checkpoint_not_found: 'the log has no checkpoint yet',
+  audit_log_closed: 'the verifiable log is not accepting entries, so nothing that must be logged can happen',
   internal_error: 'a fault on our side; nothing about your request is in this message',
   service_unavailable: 'the server is starting or shutting down',
 };

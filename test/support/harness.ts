@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { loadConfig, type Config } from '../../src/config/index.js';
 import { memoryKeyring } from '../../src/crypto/index.js';
 import { buildApp } from '../../src/http/app.js';
-import { createPlatformKey } from '../../src/identity/index.js';
+import { createPlatformKey, createStaff, totpCode } from '../../src/identity/index.js';
 import { createLogger, openServices } from '../../src/server.js';
 import type { Db } from '../../src/storage/index.js';
 
@@ -18,6 +18,8 @@ export interface Harness {
   user(id: string, birthYear?: number, region?: string): Promise<string>;
   token(userId: string, deviceId?: string): Promise<string>;
   relate(a: string, b: string, kind: 'mutual' | 'follows' | 'none'): Promise<void>;
+  /** Creates a staff account, signs it in, and returns a caller with its session cookie. */
+  staff(username: string, roles: string[]): Promise<{ staffId: string; call: (method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, body?: unknown) => Promise<{ status: number; body: any }> }>;
   as(token: string): (method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, body?: unknown) => Promise<{ status: number; body: any }>;
   close(): Promise<void>;
 }
@@ -59,6 +61,19 @@ export async function makeHarness(db: Db, overrides: Partial<Config> = {}): Prom
     async relate(a, b, kind) {
       const r = await platform('PUT', '/v1/platform/relationships', { a, b, kind });
       if (r.status !== 200) throw new Error(`relate: ${JSON.stringify(r.body)}`);
+    },
+    async staff(username, roles) {
+      const made = await createStaff(db, services.keyring, { username, roles });
+      const login = await app.inject({ method: 'POST', url: '/staff/v1/login', payload: { username, password: made.password, totp: totpCode(made.totpSecret) } });
+      if (login.statusCode !== 200) throw new Error(`login ${username}: ${login.body}`);
+      const cookie = String(login.headers['set-cookie']).split(';')[0];
+      return {
+        staffId: made.staff.staffId,
+        async call(method, url, body) {
+          const res = await app.inject({ method, url, headers: { cookie }, ...(body !== undefined ? { payload: body as object } : {}) });
+          return { status: res.statusCode, body: res.body ? JSON.parse(res.body) : null };
+        },
+      };
     },
     as: call,
     async close() {

@@ -22,7 +22,7 @@ function limitOf(raw: string | undefined, fallback: number, max: number): number
 export async function deviceRoutes(app: FastifyInstance, services: AppServices) {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const m = services.messaging;
-  r.addHook('preHandler', requireDevice(services));
+  r.addHook('preValidation', requireDevice(services));
 
   r.post('/v1/conversations', {
     schema: {

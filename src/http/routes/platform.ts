@@ -15,7 +15,7 @@ function userView(u: UserRow) {
 
 export async function platformRoutes(app: FastifyInstance, services: AppServices) {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
-  r.addHook('preHandler', requirePlatform(services));
+  r.addHook('preValidation', requirePlatform(services));
 
   r.put('/v1/platform/users/:userId', {
     schema: {

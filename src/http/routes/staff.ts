@@ -60,7 +60,7 @@ export async function staffRoutes(app: FastifyInstance, services: AppServices) {
 
   await r.register(async (s) => {
     const sr = s.withTypeProvider<TypeBoxTypeProvider>();
-    sr.addHook('preHandler', requireStaff(services));
+    sr.addHook('preValidation', requireStaff(services));
 
     sr.post('/staff/v1/logout', { schema: { tags: ['staff'], security, body: Type.Optional(Type.Object({}, { additionalProperties: false })), response: { 200: Type.Object({ ok: Type.Boolean() }), ...errorResponses } } }, async (req, reply) => {
       const token = sessionCookieOf(req);
