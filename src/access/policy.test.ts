@@ -201,6 +201,12 @@ const rows: Row[] = [
   { name: 'auditor cannot manage staff', as: ['auditor'], action: 'manageStaff', allow: false },
   { name: 'senior moderator cannot manage staff', as: ['senior_moderator'], action: 'manageStaff', allow: false },
   { name: 'inactive admin cannot manage staff', as: ['admin'], active: false, action: 'manageStaff', allow: false, reason: 'forbid-inactive-staff' },
+  { name: 'child safety manages hash banks', as: ['child_safety'], action: 'manageHashBanks', allow: true, reason: 'permit-manage-hash-banks' },
+  { name: 'admin manages hash banks', as: ['admin'], action: 'manageHashBanks', allow: true, reason: 'permit-manage-hash-banks' },
+  { name: 'moderator cannot manage hash banks', as: ['moderator'], action: 'manageHashBanks', allow: false },
+  { name: 'senior moderator cannot manage hash banks', as: ['senior_moderator'], action: 'manageHashBanks', allow: false },
+  { name: 'auditor views hash banks', as: ['auditor'], action: 'viewHashBanks', allow: true, reason: 'permit-view-hash-banks' },
+  { name: 'moderator cannot view hash banks', as: ['moderator'], action: 'viewHashBanks', allow: false },
 ];
 
 test('default policy table', async (t) => {

@@ -31,6 +31,8 @@ export const ACTION_RESOURCE = {
   changePolicy: 'PolicySet',
   viewPolicy: 'PolicySet',
   manageStaff: 'StaffDirectory',
+  viewHashBanks: 'HashBanks',
+  manageHashBanks: 'HashBanks',
 } as const;
 export type AccessAction = keyof typeof ACTION_RESOURCE;
 export const ACCESS_ACTIONS = Object.keys(ACTION_RESOURCE) as AccessAction[];
@@ -64,7 +66,8 @@ export type ResourceInput =
   | CaseResource
   | { type: 'PolicySet' }
   | { type: 'AuditLog' }
-  | { type: 'StaffDirectory' };
+  | { type: 'StaffDirectory' }
+  | { type: 'HashBanks' };
 
 export interface AccessPrincipal {
   staffId: string;
@@ -283,6 +286,8 @@ function buildResource(req: AccessRequest): { uid: cedar.TypeAndId; entity: ceda
       return { uid: uid('AuditLog', 'main'), entity: null, isOwnGrant: false };
     case 'StaffDirectory':
       return { uid: uid('StaffDirectory', 'main'), entity: null, isOwnGrant: false };
+    case 'HashBanks':
+      return { uid: uid('HashBanks', 'main'), entity: null, isOwnGrant: false };
   }
 }
 

@@ -18,8 +18,6 @@ interface Connection {
   catchingUp: boolean;
   /** Set when events arrived during a catch-up: read again before going live. */
   catchUpAgain: boolean;
-  pendingAck: number;
-  ackTimer: NodeJS.Timeout | null;
   closeTimer: NodeJS.Timeout | null;
 }
 
@@ -103,14 +101,29 @@ export function createGateway(services: AppServices): Gateway {
     }
   });
 
-  function flushAck(c: Connection) {
-    if (c.ackTimer) clearTimeout(c.ackTimer);
-    c.ackTimer = null;
-    if (c.pendingAck > 0) {
-      const seq = c.pendingAck;
-      c.pendingAck = 0;
-      m.ackDevice(c.device.userId, c.device.deviceId, seq).catch(() => log.warn({}, 'ack write failed'));
-    }
+  // Acks from all connections are coalesced into one upsert every ACK_FLUSH_MS: the cursor is only a resume
+  // hint (a device that resumes from an older point skips sequences it has already processed), so batching it
+  // costs nothing in correctness and saves a database write per frame.
+  const ACK_FLUSH_MS = 100;
+  const pendingAcks = new Map<string, { userId: string; deviceId: string; seq: number }>();
+  let ackTimer: NodeJS.Timeout | null = null;
+  let ackWrite: Promise<void> = Promise.resolve();
+
+  function flushAcks() {
+    if (ackTimer) clearTimeout(ackTimer);
+    ackTimer = null;
+    if (pendingAcks.size === 0) return ackWrite;
+    const batch = [...pendingAcks.values()];
+    pendingAcks.clear();
+    ackWrite = ackWrite.then(() => m.ackDevices(batch)).catch(() => log.warn({ count: batch.length }, 'ack write failed'));
+    return ackWrite;
+  }
+
+  function noteAck(c: Connection, seq: number) {
+    const key = `${c.device.userId}\u0000${c.device.deviceId}`;
+    const prev = pendingAcks.get(key);
+    if (!prev || prev.seq < seq) pendingAcks.set(key, { userId: c.device.userId, deviceId: c.device.deviceId, seq });
+    if (!ackTimer) ackTimer = setTimeout(flushAcks, ACK_FLUSH_MS);
   }
 
   async function onFrame(c: Connection, raw: string) {
@@ -160,8 +173,7 @@ export function createGateway(services: AppServices): Gateway {
           }
           // Acks are coalesced: the cursor is a resume hint, and a device that resumes from an older point just
           // skips sequences it has already processed.
-          c.pendingAck = Math.max(c.pendingAck, frame.seq as number);
-          if (!c.ackTimer) c.ackTimer = setTimeout(() => flushAck(c), 50);
+          noteAck(c, frame.seq as number);
           return;
         }
         case 'typing':
@@ -205,12 +217,11 @@ export function createGateway(services: AppServices): Gateway {
 
   async function attach(socket: WebSocket, device: UserTokenClaims, after: number | null, expiresAt: number | null): Promise<Connection> {
     const start = after ?? (await m.deviceCursor(device.userId, device.deviceId));
-    const c: Connection = { socket, device, lastSent: start, catchingUp: false, catchUpAgain: false, pendingAck: 0, ackTimer: null, closeTimer: null };
+    const c: Connection = { socket, device, lastSent: start, catchingUp: false, catchUpAgain: false, closeTimer: null };
     let set = byUser.get(device.userId);
     if (!set) byUser.set(device.userId, (set = new Set()));
     set.add(c);
     socket.on('close', () => {
-      flushAck(c);
       if (c.closeTimer) clearTimeout(c.closeTimer);
       set!.delete(c);
       if (set!.size === 0) byUser.delete(device.userId);
@@ -308,6 +319,7 @@ export function createGateway(services: AppServices): Gateway {
     },
     connectionCount: () => wss.clients.size,
     async close() {
+      await flushAcks();
       unsubscribeInbox();
       unsubscribeTyping();
       for (const client of wss.clients) client.close(1001, 'server shutting down');

@@ -43,9 +43,22 @@ export interface MessagingContext {
   blocks: Map<string, Set<string>>;
 }
 
-export async function loadConversation(ctx: MessagingContext, conversationId: string, db: Queryable = ctx.db) {
+const loadingConversations = new WeakMap<MessagingContext, Map<string, Promise<ConversationInfo | null>>>();
+
+/** Cached conversation facts; concurrent misses for one id share a single database read. */
+export async function loadConversation(ctx: MessagingContext, conversationId: string, db: Queryable = ctx.db): Promise<ConversationInfo | null> {
   const cached = ctx.conversations.get(conversationId);
   if (cached) return cached;
+  let inflight = loadingConversations.get(ctx);
+  if (!inflight) loadingConversations.set(ctx, (inflight = new Map()));
+  const pending = inflight.get(conversationId);
+  if (pending) return pending;
+  const p = readConversation(ctx, conversationId, db).finally(() => inflight!.delete(conversationId));
+  inflight.set(conversationId, p);
+  return p;
+}
+
+async function readConversation(ctx: MessagingContext, conversationId: string, db: Queryable): Promise<ConversationInfo | null> {
   const c = await db.query<{ kind: 'direct' | 'group'; region: string; created_by: string; created_at: Date }>(
     'SELECT kind, region, created_by, created_at FROM msg_conversations WHERE conversation_id = $1',
     [conversationId],
@@ -81,10 +94,22 @@ export async function loadConversation(ctx: MessagingContext, conversationId: st
   return info;
 }
 
-/** Users with a block between them and `userId`, in either direction. */
+const loadingBlocks = new WeakMap<MessagingContext, Map<string, Promise<Set<string>>>>();
+
+/** Users with a block between them and `userId`, in either direction (cached; concurrent misses share a read). */
 export async function blockedEitherWay(ctx: MessagingContext, userId: string): Promise<Set<string>> {
   const cached = ctx.blocks.get(userId);
   if (cached) return cached;
+  let inflight = loadingBlocks.get(ctx);
+  if (!inflight) loadingBlocks.set(ctx, (inflight = new Map()));
+  const pending = inflight.get(userId);
+  if (pending) return pending;
+  const p = readBlocks(ctx, userId).finally(() => inflight!.delete(userId));
+  inflight.set(userId, p);
+  return p;
+}
+
+async function readBlocks(ctx: MessagingContext, userId: string): Promise<Set<string>> {
   const r = await ctx.db.query<{ blocker_id: string; blocked_id: string }>(
     'SELECT blocker_id, blocked_id FROM msg_blocks WHERE blocker_id = $1 OR blocked_id = $1',
     [userId],

@@ -82,6 +82,7 @@ export function createMessaging(deps: MessagingDeps) {
     syncInbox: (userId: string, after: number, limit: number) => read.syncInbox(ctx, userId, after, limit),
     renderBusEvent: (payload: Record<string, unknown>) => read.renderBusEvent(ctx, payload),
     ackDevice: (userId: string, deviceId: string, seq: number) => read.ackDevice(ctx, userId, deviceId, seq),
+    ackDevices: (acks: { userId: string; deviceId: string; seq: number }[]) => read.ackDevices(ctx, acks),
     deviceCursor: (userId: string, deviceId: string) => read.deviceCursor(ctx, userId, deviceId),
     /**
      * The content reader for access grants. Wired into access by the server; no route calls it directly, so the

@@ -15,6 +15,7 @@ export interface KeyCache {
 export function createKeyCache(db: Db, keyring: Keyring, epochMs: number): KeyCache {
   const cache = new Map<string, Buffer | null>();
   const loading = new Map<string, Promise<Buffer | null>>();
+  const creating = new Map<string, Promise<Buffer>>();
 
   const load = async (conversationId: string, epoch: number): Promise<Buffer | null> => {
     const r = await db.query<{ kek_id: string; wrapped: Uint8Array }>(
@@ -45,19 +46,29 @@ export function createKeyCache(db: Db, keyring: Keyring, epochMs: number): KeyCa
     async writeKey(conversationId, region, epoch) {
       const existing = await readKey(conversationId, epoch);
       if (existing) return existing;
-      const dek = newDataKey();
-      const w = wrapDataKey(keyring, region, conversationId, epoch, dek);
-      // Two writers may race to create the epoch key; the first insert wins and both use the stored key.
-      await db.query(
-        `INSERT INTO msg_conversation_keys (conversation_id, epoch, kek_id, wrapped) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (conversation_id, epoch) DO NOTHING`,
-        [conversationId, epoch, w.kekId, w.wrapped],
-      );
-      cache.delete(`${conversationId}:${epoch}`);
-      const key = await readKey(conversationId, epoch);
-      if (!key) throw new Error('data key could not be unwrapped after creation');
-      dek.fill(0);
-      return key;
+      const id = `${conversationId}:${epoch}`;
+      const inflight = creating.get(id);
+      if (inflight) return inflight;
+      const p = create(conversationId, region, epoch).finally(() => creating.delete(id));
+      creating.set(id, p);
+      return p;
     },
   };
+
+  async function create(conversationId: string, region: string, epoch: number): Promise<Buffer> {
+    const dek = newDataKey();
+    const w = wrapDataKey(keyring, region, conversationId, epoch, dek);
+    // Two writers may race to create the epoch key; the first insert wins and both use the stored key.
+    await db.query(
+      `INSERT INTO msg_conversation_keys (conversation_id, epoch, kek_id, wrapped) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (conversation_id, epoch) DO NOTHING`,
+      [conversationId, epoch, w.kekId, w.wrapped],
+    );
+    // Read the stored row afresh (not through a lookup that may have started before the insert was visible).
+    const key = await load(conversationId, epoch);
+    if (key) cache.set(`${conversationId}:${epoch}`, key);
+    if (!key) throw new Error('data key could not be unwrapped after creation');
+    dek.fill(0);
+    return key;
+  }
 }

@@ -209,6 +209,18 @@ export async function ackDevice(ctx: MessagingContext, userId: string, deviceId:
   );
 }
 
+/** Many devices' acks in one statement (the gateway coalesces acks across connections). */
+export async function ackDevices(ctx: MessagingContext, acks: { userId: string; deviceId: string; seq: number }[]) {
+  if (acks.length === 0) return;
+  const sorted = [...acks].sort((a, b) => (a.userId + a.deviceId < b.userId + b.deviceId ? -1 : 1));
+  await ctx.db.query(
+    `INSERT INTO msg_device_cursors (user_id, device_id, acked_seq)
+     SELECT u, d, s FROM unnest($1::text[], $2::text[], $3::int8[]) AS x(u, d, s)
+     ON CONFLICT (user_id, device_id) DO UPDATE SET acked_seq = GREATEST(msg_device_cursors.acked_seq, EXCLUDED.acked_seq), updated_at = now()`,
+    [sorted.map((a) => a.userId), sorted.map((a) => a.deviceId), sorted.map((a) => a.seq)],
+  );
+}
+
 export async function deviceCursor(ctx: MessagingContext, userId: string, deviceId: string): Promise<number> {
   const r = await ctx.db.query<{ acked_seq: number }>('SELECT acked_seq FROM msg_device_cursors WHERE user_id = $1 AND device_id = $2', [userId, deviceId]);
   return r.rows[0]?.acked_seq ?? 0;

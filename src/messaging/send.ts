@@ -9,7 +9,6 @@ import type { Queryable } from '../storage/index.js';
 import { blockedEitherWay, loadConversation, type ConversationInfo, type MessagingContext } from './context.js';
 import { sealMessage, type MessageContent, type Pointer } from './content.js';
 import { MessagingErrors } from './errors.js';
-import { appendInbox, type InboxEntry } from './inbox.js';
 import { normalizeMessageText } from './text.js';
 
 export interface SendInput {
@@ -201,131 +200,168 @@ export function createSendQueue(
     }
   }
 
+  /**
+   * Commits a batch in four round trips: BEGIN, one statement that dedupes, numbers and inserts the messages and
+   * every recipient's inbox rows, the outbox insert, COMMIT. Sequence numbers come from the rows the statement
+   * locks (msg_conversations.last_seq, msg_user_seq.last_seq), so they are dense and never reused.
+   */
   async function commitBatch(batch: Pending[]) {
-    // 1. Retries of messages that already committed (e.g. before a crash) get their first result.
-    const existing = await ctx.db.query<{ sender_id: string; sender_device_id: string; client_message_id: string; message_id: string; conversation_id: string; seq: number; created_at: Date }>(
-      `SELECT m.sender_id, m.sender_device_id, m.client_message_id, m.message_id, m.conversation_id, m.seq, m.created_at
-       FROM msg_messages m JOIN unnest($1::text[], $2::text[], $3::text[]) AS k(s, d, c)
-         ON m.sender_id = k.s AND m.sender_device_id = k.d AND m.client_message_id = k.c`,
-      [batch.map((p) => p.input.senderId), batch.map((p) => p.input.deviceId), batch.map((p) => p.input.clientMessageId)],
-    );
-    const found = new Map<string, SendResult>();
-    for (const r of existing.rows) {
-      found.set(`${r.sender_id}\u0000${r.sender_device_id}\u0000${r.client_message_id}`, {
-        id: r.message_id,
-        conversationId: r.conversation_id,
-        seq: r.seq,
-        sentAt: r.created_at,
-      });
-    }
     const answered: [Pending, SendResult | DomainError][] = [];
-    const fresh: Pending[] = [];
+    const candidates: Pending[] = [];
     const allowanceUsed = new Map<ConversationInfo, Map<string, number>>();
+    // The message-request allowance must not count a retry of a message that already committed, so sends into
+    // a pending request look for their first result before the allowance is applied (rare: requests only).
+    const gated = batch.filter((p) => p.conv.kind === 'direct' && [...p.conv.members].some(([u, m]) => u !== p.input.senderId && m.state === 'pending'));
+    const priorForGated = new Map<Pending, SendResult>();
+    for (const p of gated) {
+      const prior = await findExisting(ctx.db, p.input);
+      if (prior) priorForGated.set(p, prior);
+    }
     for (const p of batch) {
-      const prior = found.get(p.dedupeKey);
+      const prior = priorForGated.get(p);
       if (prior) {
         answered.push([p, prior]);
         continue;
       }
-      // 2. The message-request allowance: while the other side of a direct conversation has not accepted, the
-      // sender may send only a bounded number of messages.
-      const conv = p.conv;
-      if (conv.kind === 'direct') {
-        const otherPending = [...conv.members].some(([u, m]) => u !== p.input.senderId && m.state === 'pending');
-        if (otherPending) {
-          const used = allowanceUsed.get(conv) ?? new Map<string, number>();
-          allowanceUsed.set(conv, used);
-          const sent = (conv.sentWhilePending.get(p.input.senderId) ?? 0) + (used.get(p.input.senderId) ?? 0);
-          if (sent >= ctx.config.dmRules.requestMessageAllowance) {
-            answered.push([p, new DomainError(MessagingErrors.requestPending, 'wait until your message request is accepted')]);
-            continue;
-          }
-          used.set(p.input.senderId, (used.get(p.input.senderId) ?? 0) + 1);
+      if (gated.includes(p)) {
+        const used = allowanceUsed.get(p.conv) ?? new Map<string, number>();
+        allowanceUsed.set(p.conv, used);
+        const sent = (p.conv.sentWhilePending.get(p.input.senderId) ?? 0) + (used.get(p.input.senderId) ?? 0);
+        if (sent >= ctx.config.dmRules.requestMessageAllowance) {
+          answered.push([p, new DomainError(MessagingErrors.requestPending, 'wait until your message request is accepted')]);
+          continue;
         }
+        used.set(p.input.senderId, (used.get(p.input.senderId) ?? 0) + 1);
       }
-      fresh.push(p);
+      candidates.push(p);
     }
 
-    let outboxRows: Awaited<ReturnType<typeof writeOutbox>> = [];
     const results = new Map<Pending, SendResult>();
-    if (fresh.length > 0) {
+    let outboxRows: Awaited<ReturnType<typeof writeOutbox>> = [];
+    if (candidates.length > 0) {
       const blockedBySender = new Map<string, Set<string>>();
-      for (const p of fresh) {
+      for (const p of candidates) {
         if (p.conv.kind === 'group' && !blockedBySender.has(p.input.senderId)) {
           blockedBySender.set(p.input.senderId, await blockedEitherWay(ctx, p.input.senderId));
         }
       }
+      const fanOrd: number[] = [];
+      const fanUser: string[] = [];
+      const recipients: string[][] = candidates.map((p, i) => {
+        const list = recipientsOf(p.conv, p.input.senderId, blockedBySender.get(p.input.senderId) ?? new Set(), p.state);
+        for (const u of list) {
+          fanOrd.push(i);
+          fanUser.push(u);
+        }
+        return list;
+      });
       outboxRows = await ctx.db.tx(async (tx) => {
-        // 3. Conversation sequence numbers for the batch, one statement for all conversations.
-        const perConv = new Map<string, number>();
-        for (const p of fresh) perConv.set(p.input.conversationId, (perConv.get(p.input.conversationId) ?? 0) + 1);
-        const ids = [...perConv.keys()].sort();
-        const seqRows = await tx.query<{ conversation_id: string; last_seq: number }>(
-          `UPDATE msg_conversations c SET last_seq = c.last_seq + x.n
-           FROM unnest($1::text[], $2::int8[]) AS x(id, n) WHERE c.conversation_id = x.id
-           RETURNING c.conversation_id, c.last_seq`,
-          [ids, ids.map((id) => perConv.get(id)!)],
-        );
-        const nextSeq = new Map<string, number>();
-        for (const r of seqRows.rows) nextSeq.set(r.conversation_id, r.last_seq - perConv.get(r.conversation_id)! + 1);
-        const seqs = fresh.map((p) => {
-          const s = nextSeq.get(p.input.conversationId)!;
-          nextSeq.set(p.input.conversationId, s + 1);
-          return s;
-        });
-        await tx.query(
-          `INSERT INTO msg_messages (conversation_id, seq, message_id, sender_id, sender_device_id, client_message_id,
-             key_epoch, body_ct, reply_to, state, created_at)
-           SELECT c, s, id, snd, dev, cmid, ep, decode(ct, 'hex'), rt, st, at
-           FROM unnest($1::text[], $2::int8[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[],
-             $8::text[], $9::text[], $10::text[], $11::timestamptz[]) AS x(c, s, id, snd, dev, cmid, ep, ct, rt, st, at)`,
+        const r = await tx.query<{ k: string; a: string | null; b: string | null; n: number; at: Date | null }>(
+          `WITH input AS (
+             SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[],
+               $9::text[], $10::text[], $11::timestamptz[]) AS x(ord, conv, mid, snd, dev, cmid, ep, ct, rt, st, at)
+           ),
+           dup AS (
+             SELECT i.ord, m.message_id, m.conversation_id, m.seq, m.created_at FROM input i JOIN msg_messages m
+               ON m.sender_id = i.snd AND m.sender_device_id = i.dev AND m.client_message_id = i.cmid
+           ),
+           fresh AS (SELECT i.* FROM input i WHERE NOT EXISTS (SELECT 1 FROM dup d WHERE d.ord = i.ord)),
+           counts AS (SELECT conv, count(*)::int8 AS n FROM fresh GROUP BY conv),
+           bumped AS (
+             UPDATE msg_conversations c SET last_seq = c.last_seq + counts.n FROM counts WHERE c.conversation_id = counts.conv
+             RETURNING c.conversation_id AS conv, c.last_seq - counts.n AS base
+           ),
+           numbered AS (
+             SELECT f.*, b.base + row_number() OVER (PARTITION BY f.conv ORDER BY f.ord) AS seq FROM fresh f JOIN bumped b ON b.conv = f.conv
+           ),
+           ins AS (
+             INSERT INTO msg_messages (conversation_id, seq, message_id, sender_id, sender_device_id, client_message_id,
+               key_epoch, body_ct, reply_to, state, created_at)
+             SELECT conv, seq, mid, snd, dev, cmid, ep, decode(ct, 'hex'), rt, st, at FROM numbered
+             RETURNING 1
+           ),
+           fan AS (SELECT y.ord, y.uid FROM unnest($12::int[], $13::text[]) AS y(ord, uid) JOIN fresh f ON f.ord = y.ord),
+           ucounts AS (SELECT uid, count(*)::int8 AS n FROM fan GROUP BY uid),
+           useq AS (
+             INSERT INTO msg_user_seq (user_id, last_seq) SELECT uid, n FROM ucounts ORDER BY uid
+             ON CONFLICT (user_id) DO UPDATE SET last_seq = msg_user_seq.last_seq + EXCLUDED.last_seq
+             RETURNING user_id, last_seq
+           ),
+           inbox AS (
+             INSERT INTO msg_inbox (user_id, seq, kind, conversation_id, ref_id, data)
+             SELECT f.uid, u.last_seq - uc.n + row_number() OVER (PARTITION BY f.uid ORDER BY f.ord), 'message', nb.conv, nb.mid, NULL
+             FROM fan f JOIN useq u ON u.user_id = f.uid JOIN ucounts uc ON uc.uid = f.uid JOIN numbered nb ON nb.ord = f.ord
+             RETURNING 1
+           )
+           SELECT 'dup' AS k, ord::text AS a, message_id AS b, seq AS n, created_at AS at FROM dup
+           UNION ALL SELECT 'conv', conv, NULL, base, NULL FROM bumped
+           UNION ALL SELECT 'user', user_id, NULL, last_seq, NULL FROM useq
+           UNION ALL SELECT 'rows', NULL, NULL, (SELECT count(*) FROM ins) + (SELECT count(*) FROM inbox), NULL`,
           [
-            fresh.map((p) => p.input.conversationId),
-            seqs,
-            fresh.map((p) => p.messageId),
-            fresh.map((p) => p.input.senderId),
-            fresh.map((p) => p.input.deviceId),
-            fresh.map((p) => p.input.clientMessageId),
-            fresh.map((p) => p.epoch),
-            fresh.map((p) => p.bodyCt.toString('hex')),
-            fresh.map((p) => p.input.replyTo ?? null) as string[],
-            fresh.map((p) => p.state),
-            fresh.map((p) => p.sentAt.toISOString()),
+            candidates.map((_, i) => i),
+            candidates.map((p) => p.input.conversationId),
+            candidates.map((p) => p.messageId),
+            candidates.map((p) => p.input.senderId),
+            candidates.map((p) => p.input.deviceId),
+            candidates.map((p) => p.input.clientMessageId),
+            candidates.map((p) => p.epoch),
+            candidates.map((p) => p.bodyCt.toString('hex')),
+            candidates.map((p) => p.input.replyTo ?? null) as string[],
+            candidates.map((p) => p.state),
+            candidates.map((p) => p.sentAt.toISOString()),
+            fanOrd,
+            fanUser,
           ],
         );
-        // 4. Fan-out: one inbox row per recipient per message.
-        const entries: InboxEntry[] = [];
-        const owners: number[] = [];
-        fresh.forEach((p, i) => {
-          const blocked = blockedBySender.get(p.input.senderId) ?? new Set<string>();
-          for (const userId of recipientsOf(p.conv, p.input.senderId, blocked, p.state)) {
-            entries.push({ userId, kind: 'message', conversationId: p.input.conversationId, refId: p.messageId, data: null });
-            owners.push(i);
-          }
+        // Re-derive, in the same order as the statement, the numbers it assigned.
+        const dups = new Map<number, SendResult>();
+        const convBase = new Map<string, number>();
+        const userLast = new Map<string, number>();
+        for (const row of r.rows) {
+          if (row.k === 'dup') dups.set(Number(row.a), { id: row.b!, conversationId: candidates[Number(row.a)].input.conversationId, seq: Number(row.n), sentAt: row.at! });
+          else if (row.k === 'conv') convBase.set(row.a!, Number(row.n));
+          else if (row.k === 'user') userLast.set(row.a!, Number(row.n));
+        }
+        const seqs: number[] = [];
+        const nextConv = new Map<string, number>();
+        const userCount = new Map<string, number>();
+        candidates.forEach((p, i) => {
+          if (dups.has(i)) return;
+          const c = p.input.conversationId;
+          const s = (nextConv.get(c) ?? convBase.get(c)!) + 1;
+          nextConv.set(c, s);
+          seqs[i] = s;
+          for (const u of recipients[i]) userCount.set(u, (userCount.get(u) ?? 0) + 1);
         });
-        const inboxSeqs = await appendInbox(tx, entries);
-        const deliveries: [string, number][][] = fresh.map(() => []);
-        entries.forEach((e, j) => deliveries[owners[j]].push([e.userId, inboxSeqs[j]]));
-        const events: BusEvent[] = fresh.map((p, i) => ({
-          topic: 'inbox',
-          payload: {
-            kind: 'message',
-            conversationId: p.input.conversationId,
-            deliveries: deliveries[i],
-            message: {
-              id: p.messageId,
-              seq: seqs[i],
-              senderId: p.input.senderId,
-              sentAt: p.sentAt.toISOString(),
-              keyEpoch: p.epoch,
-              ct: p.bodyCt.toString('base64'),
-              replyTo: p.input.replyTo ?? null,
+        const nextUser = new Map<string, number>();
+        for (const [u, n] of userCount) nextUser.set(u, userLast.get(u)! - n);
+        const events: BusEvent[] = [];
+        candidates.forEach((p, i) => {
+          const dup = dups.get(i);
+          if (dup) {
+            answered.push([p, dup]);
+            return;
+          }
+          const deliveries: [string, number][] = recipients[i].map((u) => {
+            const s = nextUser.get(u)! + 1;
+            nextUser.set(u, s);
+            return [u, s];
+          });
+          events.push({
+            topic: 'inbox',
+            payload: {
+              kind: 'message',
+              conversationId: p.input.conversationId,
+              deliveries,
+              message: {
+                id: p.messageId, seq: seqs[i], senderId: p.input.senderId, sentAt: p.sentAt.toISOString(), keyEpoch: p.epoch,
+                ct: p.bodyCt.toString('base64'), replyTo: p.input.replyTo ?? null,
+              },
             },
-          },
-        }));
-        const rows = await writeOutbox(tx, events);
-        fresh.forEach((p, i) => results.set(p, { id: p.messageId, conversationId: p.input.conversationId, seq: seqs[i], sentAt: p.sentAt }));
-        return rows;
+          });
+          results.set(p, { id: p.messageId, conversationId: p.input.conversationId, seq: seqs[i], sentAt: p.sentAt });
+        });
+        return writeOutbox(tx, events);
       });
       // Committed: the counters the allowance reads can move now.
       for (const [conv, used] of allowanceUsed) {

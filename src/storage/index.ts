@@ -21,3 +21,4 @@ export async function openDb(options: DbOptions): Promise<Db> {
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   return openPglite(options.dataDir ?? null);
 }
+export { createFileBlobStore, createMemoryBlobStore, type BlobStore } from './blobs.js';

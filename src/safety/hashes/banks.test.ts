@@ -9,6 +9,7 @@ import { DomainError } from '../../errors.js';
 import {
   addBank,
   addEntry,
+  beginBulkLoad,
   compactBanks,
   createBankSet,
   disableEntry,
@@ -198,6 +199,27 @@ describe('banks', () => {
     disableEntry(set, 'e7');
     assert.deepEqual(matchMedia(set, media(pdqFrom('late'))).matches.map((m) => m.entryId), ['late']);
     assert.deepEqual(probe(7, 0), []);
+  });
+
+  it('matches during and after a bulk load', () => {
+    const set = createBankSet();
+    addBank(set, { id: 'old', name: 'old', action: 'flag' });
+    for (let i = 0; i < 3000; i++) addEntry(set, 'old', { entryId: `o${i}`, pdq: pdqFrom(`old${i}`) });
+    beginBulkLoad(set);
+    addBank(set, { id: 'new', name: 'new', action: 'block' });
+    for (let i = 0; i < 3000; i++) {
+      addEntry(set, 'old', { entryId: `o+${i}`, pdq: pdqFrom(`old+${i}`) });
+      addEntry(set, 'new', { entryId: `n${i}`, pdq: pdqFrom(`new${i}`) });
+    }
+    const probe = () => [
+      matchMedia(set, media(near(pdqFrom('old10'), 30))).matches.map((m) => m.entryId),
+      matchMedia(set, media(near(pdqFrom('old+2999'), 31))).matches.map((m) => m.entryId),
+      matchMedia(set, media(near(pdqFrom('new1234'), 20))).action,
+    ];
+    assert.deepEqual(probe(), [['o10'], ['o+2999'], 'block']);
+    compactBanks(set);
+    assert.equal(set.bulkLoading, false);
+    assert.deepEqual(probe(), [['o10'], ['o+2999'], 'block']);
   });
 
   it('returns entries with hex digests and metadata', () => {

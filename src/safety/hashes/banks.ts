@@ -137,6 +137,8 @@ interface Bank {
 
 export interface BankSet {
   readonly pdqQualityFloor: number;
+  /** Set by beginBulkLoad, cleared by compactBanks. */
+  bulkLoading: boolean;
   /** Insertion-ordered. Treat as read-only: change it through the functions here. */
   readonly banks: Map<string, Bank>;
 }
@@ -144,7 +146,7 @@ export interface BankSet {
 export function createBankSet(options: { pdqQualityFloor?: number } = {}): BankSet {
   const floor = options.pdqQualityFloor ?? PDQ_QUALITY_FLOOR;
   if (!isQuality(floor)) throw hashError('invalid_pdq_quality', 'quality floor must be a number 0..100');
-  return { pdqQualityFloor: floor, banks: new Map() };
+  return { pdqQualityFloor: floor, bulkLoading: false, banks: new Map() };
 }
 
 export function addBank(set: BankSet, config: BankConfig): BankInfo {
@@ -221,7 +223,10 @@ export function addEntry(set: BankSet, bankId: string, input: EntryInput): void 
   bank.entryNumbers.set(entryId, e);
   bank.pdqOfEntry[e] = -1;
   if (input.pdq !== undefined) {
-    bank.pdq ??= new PdqIndex();
+    if (bank.pdq === null) {
+      bank.pdq = new PdqIndex();
+      if (set.bulkLoading) bank.pdq.deferPostings();
+    }
     const slot = bank.pdq.add(input.pdq);
     if (slot >= bank.entryOfPdq.length) bank.entryOfPdq = grownU32(bank.entryOfPdq, slot + 1);
     bank.entryOfPdq[slot] = e;
@@ -269,11 +274,23 @@ export function getEntry(set: BankSet, entryId: string): EntryInfo {
 }
 
 /**
- * Lays every bank's PDQ postings out contiguously (see PdqIndex.compact). Call once after loading banks
- * at start, and optionally after a large import; matching is correct either way, only faster after.
+ * Starts a bulk load (the replay of stored banks at start, or a large import): PDQ entries added until
+ * compactBanks are indexed once, at the end, instead of one by one. Matching stays correct meanwhile
+ * but scans the new entries linearly, so finish with compactBanks before serving traffic.
+ */
+export function beginBulkLoad(set: BankSet): void {
+  set.bulkLoading = true;
+  for (const bank of set.banks.values()) bank.pdq?.deferPostings();
+}
+
+/**
+ * Lays every bank's PDQ postings out contiguously (see PdqIndex.compact) and ends a bulk load. Call after
+ * loading banks at start, and optionally after a large import; matching is correct either way, only
+ * faster after.
  */
 export function compactBanks(set: BankSet): void {
-  for (const bank of set.banks.values()) bank.pdq?.compact();
+  set.bulkLoading = false;
+  for (const bank of set.banks.values()) bank.pdq?.compact(); // a no-op for small banks (linear search)
 }
 
 /** Matches one media item against every enabled bank and resolves the action. */

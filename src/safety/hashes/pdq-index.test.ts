@@ -155,6 +155,56 @@ describe('PdqIndex', () => {
     assertSameAsBruteForce(f, [31, 47]);
   });
 
+  it('equals brute force after compact(), and after adds and disables on top of it', () => {
+    const f = build(8_000, 6, 23);
+    assert.ok(f.index.overflowSize > 0);
+    const before = f.queries.map((q) => f.index.search(q, 31));
+    f.index.compact();
+    assert.equal(f.index.overflowSize, 0);
+    assert.deepEqual(f.queries.map((q) => f.index.search(q, 31)), before);
+    assertSameAsBruteForce(f, [0, 15, 31, 47]);
+    const next = rng(3);
+    for (const q of f.queries) {
+      for (const d of [0, 5, 31]) {
+        const h = flipBits(q, d, next);
+        f.index.add(h);
+        f.hashes.push(h);
+      }
+      const victim = f.index.search(q, 31)[0].id;
+      f.index.disable(victim);
+      f.disabled.add(victim);
+    }
+    assert.equal(f.index.overflowSize, 18);
+    assertSameAsBruteForce(f, [10, 31, 47]);
+    f.index.compact();
+    assertSameAsBruteForce(f, [10, 31, 47]);
+  });
+
+  it('with postings deferred (bulk load), equals brute force before and after compact()', () => {
+    // Base from the first compaction, overflow from plain adds, then a deferred batch on top.
+    const f = build(3_000, 4, 29);
+    f.index.deferPostings();
+    const next = rng(31);
+    for (let i = 0; i < 4_000; i++) {
+      const h = i % 100 === 0 ? flipBits(f.queries[i % 4], (i / 100) % 40, next) : randomHash(next);
+      f.index.add(h);
+      f.hashes.push(h);
+    }
+    const disabledId = f.index.size - 100; // a deferred entry (i = 3900, near query 0)
+    f.index.disable(disabledId);
+    f.disabled.add(disabledId);
+    assertSameAsBruteForce(f, [10, 31, 47]);
+    f.index.compact();
+    assert.equal(f.index.overflowSize, 0);
+    assertSameAsBruteForce(f, [10, 31, 47]);
+    // Adds after the compaction go back to overflow postings.
+    const h = flipBits(f.queries[0], 3, next);
+    f.index.add(h);
+    f.hashes.push(h);
+    assert.equal(f.index.overflowSize, 1);
+    assertSameAsBruteForce(f, [31]);
+  });
+
   it('linear mode (small index) equals brute force, and crossing indexFrom keeps results', () => {
     const f = build(100, 3, 17, 1_000_000);
     assert.equal(f.index.isBucketed, false);
@@ -183,6 +233,11 @@ describe('PdqIndex', () => {
   });
 
   it('equals brute force for arbitrary hashes and thresholds (property)', () => {
+    // One index grows across runs (a fresh one per run would spend the time allocating bucket tables);
+    // every run compares against brute force over everything added so far, and some runs compact first.
+    const index = new PdqIndex({ indexFrom: 0 });
+    const hashes: Uint8Array[] = [];
+    let run = 0;
     const hash = fc.uint8Array({ minLength: 32, maxLength: 32 });
     fc.assert(
       fc.property(
@@ -192,8 +247,6 @@ describe('PdqIndex', () => {
         fc.integer({ min: 0, max: 64 }),
         (base, query, flips, t) => {
           // Mix unrelated hashes with hashes near the query so matches actually occur.
-          const index = new PdqIndex({ indexFrom: 0 });
-          const hashes: Uint8Array[] = [];
           for (let i = 0; i < base.length; i++) {
             const near = Uint8Array.from(query);
             for (const b of flips.slice(0, i + 1)) near[b >>> 3] ^= 1 << (b & 7);
@@ -202,6 +255,7 @@ describe('PdqIndex', () => {
               hashes.push(h);
             }
           }
+          if (++run % 37 === 0) index.compact();
           assert.deepEqual(index.search(query, t), sorted(bruteForcePdq(hashes, query, t)));
         },
       ),

@@ -6,7 +6,8 @@
  * and each chunk has 65,536 buckets. With per-chunk radius r = floor(t / 16), a hash within distance t
  * of the query has some chunk within r bits of the query's chunk (16 chunks each more than r bits off
  * would total at least 16(r+1) > t), so probing, in every chunk, the query's value and all values within
- * r bits (1 + 16 = 17 buckets at t <= 31, 137 at t <= 47) finds every match.
+ * r bits (1 + 16 = 17 buckets at t <= 31, 137 at t <= 47) finds every match. From r = 5 (t >= 80)
+ * probing would read more postings than a scan, so search scans linearly instead.
  *
  * Neighbour filter: a posting in chunk c also stores chunk c+1 (mod 16) of its hash, and a candidate is
  * only looked up when d_c + d_{c+1} <= 2r + 1. This loses nothing: if every chunk with d_c <= r had
@@ -24,11 +25,13 @@
  *   written by `compact()`, so a probe reads one contiguous run;
  * - overflow: entries added since, appended incrementally to per-bucket chains of blocks (8, 16, 32, then
  *   64 postings, the next block's address in a 2-unit header) in the chunk's own 8 MiB arena pages.
+ *   A bit per bucket (128 KiB, cache-resident) says whether its overflow is non-empty.
  * `add` only appends to overflow and `disable` only sets a tombstone the search skips: nothing is rebuilt
  * behind the caller's back. `compact()` folds overflow into base, one chunk at a time (so the extra memory
- * while it runs is one chunk's postings); callers run it after a bulk load (the bank loader does), and
- * may after large imports. Below `indexFrom` entries (default 2048) there are no postings and search is a
- * linear scan; the first compaction happens when the index grows past that.
+ * while it runs is one chunk's postings). It is explicit: callers run it after a bulk load (with
+ * `deferPostings()` first, adds skip overflow entirely and are scanned linearly until then) and may after
+ * large imports. Below `indexFrom` entries (default 2048) there are no postings and search is a linear
+ * scan; the first compaction happens when the index grows past that.
  *
  * Search is memory-latency bound, so it runs in phases whose loads do not depend on each other (bucket
  * offsets and rows, then overflow chains level by level, then the postings, then candidate hashes): the
@@ -68,6 +71,12 @@ const ARENA_PAGE_BITS = 22; // 16-bit units per overflow arena page (8 MiB)
 const ARENA_PAGE_UNITS = 1 << ARENA_PAGE_BITS;
 const ARENA_PAGE_MASK = ARENA_PAGE_UNITS - 1;
 const MAX_ARENA_PAGES = 1023; // keeps every address below 2^32 - 1
+/** Where element 2k and 2k+1 of a Uint16Array sit in word k of a Uint32Array view of it. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const EVEN_SHIFT = LITTLE_ENDIAN ? 0 : 16;
+const ODD_SHIFT = LITTLE_ENDIAN ? 16 : 0;
+/** Marks a queued candidate that holds a base position rather than an id. */
+const BASE_HIT = 0x100;
 /** From radius 5 up, probing reads more postings than there are entries: scan instead. */
 const LINEAR_FROM_RADIUS = 5;
 
@@ -137,13 +146,24 @@ export class PdqIndex {
   private readonly indexFrom: number;
 
   private indexed = false;
+  /** Between deferPostings() and compact(): adds get no postings, and search scans them linearly. */
+  private deferring = false;
+  /** Entries from here on have no postings yet (only while deferring). */
+  private pendingFrom = 0;
   /** Entries 0..baseCount-1 are in the base tier of every chunk; later ones in overflow. */
   private baseCount = 0;
   private readonly baseOffsets: Uint32Array[] = [];
   private readonly baseNext: Uint16Array[] = [];
+  /** The same memory as baseNext, as 32-bit words, so the scan reads two postings per load. */
+  private readonly baseNextPairs: Uint32Array[] = [];
   private readonly baseIds: Uint32Array[] = [];
-  /** Overflow rows, per (chunk << 16 | value): [count, head address, tail address, unused]. */
+  /** Overflow rows, per (chunk << 16 | value): [count, head address, tail address, unused]; empty until used. */
   private rows: Uint32Array = new Uint32Array(0);
+  /**
+   * One bit per bucket: has overflow postings. 128 KiB that stays in cache, so a probe only reads its
+   * 16 MiB-table row (a cache miss) when there is something there.
+   */
+  private overflowBits: Uint32Array = new Uint32Array(0);
   private readonly arenas: Uint16Array[][] = Array.from({ length: CHUNKS }, () => []);
   private readonly arenaTop = new Float64Array(CHUNKS);
 
@@ -196,6 +216,15 @@ export class PdqIndex {
   }
 
   /**
+   * For bulk loads: until the next `compact()`, `add` stores hashes without postings, and searches scan
+   * those entries linearly (correct, but slow if there are many). Loading N entries this way and then
+   * compacting does one linear pass instead of building N x 16 overflow postings only to discard them.
+   */
+  deferPostings(): void {
+    this.deferring = true;
+  }
+
+  /**
    * Adds a 32-byte hash read from `hash` at `offset` and returns its id. Copies the bytes, so the caller
    * may reuse its buffer (bulk loaders pass one large buffer and an offset).
    */
@@ -215,8 +244,11 @@ export class PdqIndex {
     }
     this.count = id + 1;
     this.activeCount++;
-    if (this.indexed) this.insertOverflow(id, page, base);
-    else if (this.count >= this.indexFrom) this.compact();
+    if (this.deferring) return id;
+    if (this.indexed) {
+      this.insertOverflow(id, page, base);
+      this.pendingFrom = this.count;
+    } else if (this.count >= this.indexFrom) this.compact();
     return id;
   }
 
@@ -251,7 +283,7 @@ export class PdqIndex {
 
   /** Bytes held in typed arrays (hashes, tombstones, postings); excludes the JS objects around them. */
   memoryBytes(): number {
-    let bytes = this.disabled.byteLength + this.rows.byteLength;
+    let bytes = this.disabled.byteLength + this.rows.byteLength + this.overflowBits.byteLength;
     for (const p of this.hashPages) bytes += p.byteLength;
     for (let c = 0; c < this.baseOffsets.length; c++) {
       bytes += this.baseOffsets[c].byteLength + this.baseNext[c].byteLength + this.baseIds[c].byteLength;
@@ -262,41 +294,57 @@ export class PdqIndex {
 
   /**
    * Rewrites every chunk's postings as one contiguous base (including entries added since the last
-   * compaction), then frees that chunk's overflow. Linear in the index size (about a second at 10M);
-   * searches give the same results before and after, only faster.
+   * compaction), then frees that chunk's overflow. Linear in the index size; a no-op while the index is
+   * below `indexFrom`. Searches give the same results before and after, only faster.
    */
   compact(): void {
     const n = this.count;
+    if (!this.indexed && n < this.indexFrom) {
+      this.deferring = false; // still small enough for linear search
+      return;
+    }
     if (!this.indexed) {
-      this.rows = new Uint32Array((CHUNKS << 16) * 4);
+      this.overflowBits = new Uint32Array((CHUNKS << 16) >>> 5);
       this.indexed = true;
     }
-    if (n === this.baseCount) return;
+    if (n === this.baseCount) {
+      this.deferring = false;
+      return;
+    }
     const cursor = new Uint32Array(VALUES);
+    const pages = this.hashPages;
     for (let c = 0; c < CHUNKS; c++) {
-      const nc = (c + 1) & 15;
+      const word = c >>> 1;
+      const shift = (c & 1) === 0 ? 16 : 0;
+      const nextWord = ((c + 1) & 15) >>> 1;
+      const nextShift = (c & 1) === 0 ? 0 : 16; // chunk c+1 is the other half, or the next word's high half
       const offsets = new Uint32Array(VALUES + 1);
-      this.forEachStored(n, (page, base) => {
-        offsets[chunkOf(page, base, c) + 1]++;
-      });
+      for (let id = 0; id < n; id++) {
+        offsets[((pages[id >>> HASH_PAGE_BITS][((id & HASH_PAGE_MASK) << 3) + word] >>> shift) & 0xffff) + 1]++;
+      }
       for (let v = 0; v < VALUES; v++) offsets[v + 1] += offsets[v];
       cursor.set(offsets.subarray(0, VALUES));
       const ids = new Uint32Array(n);
       const nexts = new Uint16Array(n);
-      let id = 0;
-      this.forEachStored(n, (page, base) => {
-        const at = cursor[chunkOf(page, base, c)]++;
-        ids[at] = id++;
-        nexts[at] = chunkOf(page, base, nc);
-      });
+      for (let id = 0; id < n; id++) {
+        const page = pages[id >>> HASH_PAGE_BITS];
+        const base = (id & HASH_PAGE_MASK) << 3;
+        const at = cursor[(page[base + word] >>> shift) & 0xffff]++;
+        ids[at] = id;
+        nexts[at] = (page[base + nextWord] >>> nextShift) & 0xffff;
+      }
       this.baseOffsets[c] = offsets;
       this.baseIds[c] = ids;
       this.baseNext[c] = nexts;
+      this.baseNextPairs[c] = new Uint32Array(nexts.buffer, 0, n >>> 1);
       this.arenas[c] = [];
       this.arenaTop[c] = 0;
       this.rows.fill(0, (c << 16) * 4, ((c + 1) << 16) * 4);
+      this.overflowBits.fill(0, (c << 16) >>> 5, ((c + 1) << 16) >>> 5);
     }
     this.baseCount = n;
+    this.pendingFrom = n;
+    this.deferring = false;
   }
 
   /**
@@ -317,32 +365,28 @@ export class PdqIndex {
     if (this.count === 0) return;
     pdqToWords(query, this.qWords);
     const radius = threshold >>> 4;
-    if (!this.indexed || radius >= LINEAR_FROM_RADIUS) this.scanLinear(threshold, out);
-    else this.scanPostings(threshold, radius, out);
+    if (!this.indexed || radius >= LINEAR_FROM_RADIUS) this.scanLinear(threshold, 0, this.count, out);
+    else {
+      this.scanPostings(threshold, radius, out);
+      if (this.pendingFrom < this.count) this.scanLinear(threshold, this.pendingFrom, this.count, out);
+    }
   }
 
   private checkId(id: number): void {
     if (!Number.isInteger(id) || id < 0 || id >= this.count) throw new RangeError('unknown PDQ index id');
   }
 
-  private forEachStored(n: number, fn: (page: Uint32Array, base: number) => void): void {
-    for (let pageNo = 0; pageNo << HASH_PAGE_BITS < n; pageNo++) {
-      const page = this.hashPages[pageNo];
-      const end = Math.min(n - (pageNo << HASH_PAGE_BITS), 1 << HASH_PAGE_BITS) << 3;
-      for (let base = 0; base < end; base += 8) fn(page, base);
-    }
-  }
-
-  private scanLinear(t: number, out: PdqMatch[]): void {
+  /** Checks every entry with id in [from, to). */
+  private scanLinear(t: number, from: number, to: number, out: PdqMatch[]): void {
     const q = this.qWords;
     const q0 = q[0], q1 = q[1], q2 = q[2], q3 = q[3], q4 = q[4], q5 = q[5], q6 = q[6], q7 = q[7];
     const disabled = this.disabled;
-    const n = this.count;
-    for (let pageNo = 0; pageNo < this.hashPages.length; pageNo++) {
+    for (let pageNo = from >>> HASH_PAGE_BITS; pageNo << HASH_PAGE_BITS < to; pageNo++) {
       const page = this.hashPages[pageNo];
       const first = pageNo << HASH_PAGE_BITS;
-      const end = Math.min(n - first, 1 << HASH_PAGE_BITS) << 3;
-      for (let base = 0; base < end; base += 8) {
+      const start = Math.max(from - first, 0) << 3;
+      const end = Math.min(to - first, 1 << HASH_PAGE_BITS) << 3;
+      for (let base = start; base < end; base += 8) {
         let d = popcount32(page[base] ^ q0) + popcount32(page[base + 1] ^ q1) + popcount32(page[base + 2] ^ q2);
         if (d > t) continue;
         d += popcount32(page[base + 3] ^ q3) + popcount32(page[base + 4] ^ q4);
@@ -364,8 +408,9 @@ export class PdqIndex {
     }
     const pairLimit = 2 * r + 1;
     const hasBase = this.baseCount > 0;
-    const hasOverflow = this.count > this.baseCount;
+    const hasOverflow = this.pendingFrom > this.baseCount;
     const rows = this.rows;
+    const overflowBits = this.overflowBits;
     const pc16 = POPCOUNT16;
 
     // Phase 1: read every probed bucket's base offsets and overflow row; queue runs and first blocks.
@@ -396,7 +441,7 @@ export class PdqIndex {
               nSeg++;
             }
           }
-          if (hasOverflow) {
+          if (hasOverflow && (overflowBits[(rowBase | v) >>> 5] & (1 << (v & 31))) !== 0) {
             const row = (rowBase | v) << 2;
             const n = rows[row];
             if (n !== 0) {
@@ -455,6 +500,8 @@ export class PdqIndex {
     }
 
     // Phase 3: pass every queued posting through the neighbour filter.
+    // Base hits are queued as (position | BASE_HIT) and turned into ids in phase 4, so this loop makes
+    // no random reads; pairs of neighbour chunks are read as one 32-bit word.
     let candId = this.candId, candChunk = this.candChunk;
     let nCand = 0;
     for (let s = 0; s < nSeg; s++) {
@@ -463,17 +510,35 @@ export class PdqIndex {
       const limit = info >>> 8;
       const qn = qc[(c + 1) & 15];
       const nexts = this.baseNext[c];
-      const end = segStart[s] + segLen[s];
-      for (let i = segStart[s]; i < end; i++) {
+      const pairs = this.baseNextPairs[c];
+      const qq = (qn | (qn << 16)) >>> 0;
+      let i = segStart[s];
+      const end = i + segLen[s];
+      if (nCand + segLen[s] > candId.length) {
+        this.candId = candId = grown(candId, nCand + segLen[s]);
+        this.candChunk = candChunk = grown(candChunk, nCand + segLen[s]);
+      }
+      if ((i & 1) !== 0 && i < end) {
         if (pc16[nexts[i] ^ qn] <= limit) {
-          if (nCand === candId.length) {
-            this.candId = candId = grown(candId, nCand + 1);
-            this.candChunk = candChunk = grown(candChunk, nCand + 1);
-          }
-          candId[nCand] = this.baseIds[c][i];
-          candChunk[nCand] = c;
-          nCand++;
+          candId[nCand] = i;
+          candChunk[nCand++] = c | BASE_HIT;
         }
+        i++;
+      }
+      for (; i + 1 < end; i += 2) {
+        const x = pairs[i >>> 1] ^ qq;
+        if (pc16[(x >>> EVEN_SHIFT) & 0xffff] <= limit) {
+          candId[nCand] = i;
+          candChunk[nCand++] = c | BASE_HIT;
+        }
+        if (pc16[(x >>> ODD_SHIFT) & 0xffff] <= limit) {
+          candId[nCand] = i + 1;
+          candChunk[nCand++] = c | BASE_HIT;
+        }
+      }
+      if (i < end && pc16[nexts[i] ^ qn] <= limit) {
+        candId[nCand] = i;
+        candChunk[nCand++] = c | BASE_HIT;
       }
     }
     for (let bi = 0; bi < nBlocks; bi++) {
@@ -500,7 +565,14 @@ export class PdqIndex {
       }
     }
 
-    // Phase 4: full distance for each candidate.
+    // Phase 4: look up the ids of base hits (independent loads), then check each candidate in full.
+    for (let i = 0; i < nCand; i++) {
+      const cc = candChunk[i];
+      if ((cc & BASE_HIT) !== 0) {
+        candId[i] = this.baseIds[cc & 0xff][candId[i]];
+        candChunk[i] = cc & 0xff;
+      }
+    }
     for (let i = 0; i < nCand; i++) this.checkCandidate(candId[i], candChunk[i], t, r, out);
   }
 
@@ -553,6 +625,8 @@ export class PdqIndex {
 
   /** Appends the entry to the overflow chain of its bucket in every chunk. */
   private insertOverflow(id: number, page: Uint32Array, base: number): void {
+    // The 16 MiB of rows is only paid for once something is added after a compaction.
+    if (this.rows.length === 0) this.rows = new Uint32Array((CHUNKS << 16) * 4);
     const rows = this.rows;
     const idHi = id >>> 16;
     const idLo = id & 0xffff;
@@ -569,6 +643,7 @@ export class PdqIndex {
         block = this.allocBlock(c, size);
         rows[row + 1] = block;
         rows[row + 2] = block;
+        this.overflowBits[row >>> 7] |= 1 << ((row >>> 2) & 31);
       } else if (pos === 0) {
         block = this.allocBlock(c, size);
         const tail = rows[row + 2];

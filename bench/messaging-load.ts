@@ -1,0 +1,385 @@
+/**
+ * bench messaging, the load client (its own process, so its CPU is visible apart from the server's).
+ * Opens one WebSocket per client, waits for every `ready`, then runs two phases against the same connections:
+ *   A. max throughput: each client keeps `window` sends in flight (a new send on each sent/error answer);
+ *   B. half load: open loop at `halfLoadFraction` × A's delivered rate, spread evenly over clients and time.
+ * Each phase warms up for warmupMs and then measures for measureMs; between phases the client stops sending and
+ * waits until what it sent has been answered and delivered. Counted: frames `event` carrying a message from the
+ * client's partner, received inside the window; latency = receipt time − the send time written into the text
+ * (both ends live in this process, so one clock). Frames are dispatched by prefix and read with indexOf instead
+ * of JSON.parse; send frames are built by concatenation from a per-client prefix and one preallocated padding.
+ * Run (by bench/messaging.ts): node --import tsx bench/messaging-load.ts <args.json>; prints "RESULT <json>".
+ */
+import { readFileSync, realpathSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
+import WebSocket from 'ws';
+
+export interface LoadClientSpec {
+  userId: string;
+  token: string;
+  conversationId: string;
+  /** Index of the partner in `clients`. */
+  partner: number;
+}
+
+export interface LoadArgs {
+  label: string;
+  wsUrl: string;
+  clients: LoadClientSpec[];
+  window: number;
+  warmupMs: number;
+  measureMs: number;
+  halfLoadFraction: number;
+  textBytes: number;
+  /** Processes whose CPU time is sampled over each window (the server, or the relay). */
+  watchPids: number[];
+  /** Extra open-loop phases at these total rates (msg/s), after the two phases: e.g. the relay at the rate a server
+   * was measured at, which shows the latency floor of this host, load client and scheduling included. */
+  fixedRates: number[];
+  /** Database backends serving the server (PostgreSQL), sampled the same way. */
+  dbPids: number[];
+  /** Acks go out at most this often per client (the server coalesces them per 50 ms anyway); 0: never ack. */
+  ackEveryMs: number;
+  /** Hard stop: the process exits with code 3 after this long whatever happens. */
+  maxMs: number;
+}
+
+export interface PhaseResult {
+  phase: 'max' | 'half' | 'fixed';
+  windowMs: number;
+  offeredPerSec: number | null;
+  sentPerSec: number;
+  deliveredPerSec: number;
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  errors: Record<string, number>;
+  watchedCpuPct: number | null;
+  dbCpuPct: number | null;
+  clientCpuPct: number;
+  hostBusyPct: number | null;
+}
+
+/** bench/run.ts lists every bench/*.ts as a benchmark; this file is a helper process, so as a benchmark it is a no-op. */
+export default async function (): Promise<void> {
+  console.log('  messaging-load is a helper of `npm run bench -- messaging`, not a benchmark of its own');
+}
+
+const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
+const args: LoadArgs = isMain ? (JSON.parse(readFileSync(process.argv[2], 'utf8')) as LoadArgs) : ({ textBytes: 0 } as LoadArgs);
+
+const PAD = ' hey, are we still on for tomorrow? I can bring the thing we talked about, see you at the usual place'.repeat(
+  Math.ceil(args.textBytes / 100) + 1,
+);
+
+interface Client {
+  index: number;
+  ws: WebSocket;
+  userId: string;
+  partnerMarker: string;
+  prefix: string;
+  pad: string;
+  counter: number;
+  inflight: number;
+  maxSeq: number;
+  ackedSeq: number;
+  ackTimer: NodeJS.Timeout | null;
+  ready: boolean;
+  nextDue: number;
+}
+
+// Measurement state shared by all clients.
+let mode: 'idle' | 'window' | 'rate' = 'idle';
+let mStart = Infinity;
+let mEnd = -Infinity;
+let latency = new Float64Array(1 << 20);
+let latCount = 0;
+let deliveredInWindow = 0;
+let sentInWindow = 0;
+let errorsInPhase: Record<string, number> = {};
+let errorCount = 0;
+let sentTotal = 0; // sends answered `sent`, all phases
+let deliveredTotal = 0; // partner messages received, all phases
+let inflightTotal = 0;
+
+function record(lat: number) {
+  if (latCount === latency.length) {
+    const bigger = new Float64Array(latency.length * 2);
+    bigger.set(latency);
+    latency = bigger;
+  }
+  latency[latCount++] = lat;
+}
+
+function flushAck(c: Client) {
+  c.ackTimer = null;
+  if (c.maxSeq > c.ackedSeq && c.ws.readyState === WebSocket.OPEN) {
+    c.ackedSeq = c.maxSeq;
+    c.ws.send(`{"type":"ack","seq":${c.maxSeq}}`);
+  }
+}
+
+function sendOne(c: Client) {
+  const n = ++c.counter;
+  const now = performance.now();
+  c.inflight++;
+  inflightTotal++;
+  c.ws.send(`${c.prefix}${n}","ref":"${n}","text":"${now.toFixed(3)}${c.pad}"}`);
+}
+
+function onFrame(c: Client, raw: string) {
+  // Every server frame is JSON.stringify output that starts with {"type":"<type>"; dispatch on its first letters.
+  const t0 = raw.charCodeAt(9);
+  if (t0 === 101 /* e */ && raw.charCodeAt(10) === 118 /* v: event */) {
+    // {"type":"event","seq":N,"event":{...}}
+    const seq = parseInt(raw.slice(22, 40), 10);
+    if (seq > c.maxSeq) c.maxSeq = seq;
+    if (!c.ackTimer && args.ackEveryMs > 0) c.ackTimer = setTimeout(flushAck, args.ackEveryMs, c);
+    const si = raw.indexOf(c.partnerMarker, 40);
+    if (si < 0) return; // not a message, or our own message echoed to our other devices
+    const ti = raw.indexOf('"text":"', si);
+    if (ti < 0) return;
+    const now = performance.now();
+    const sentAt = parseFloat(raw.slice(ti + 8, ti + 30));
+    deliveredTotal++;
+    if (now >= mStart && now < mEnd) {
+      deliveredInWindow++;
+      record(now - sentAt);
+    }
+    return;
+  }
+  if (t0 === 115 /* s: sent */) {
+    c.inflight--;
+    inflightTotal--;
+    sentTotal++;
+    const now = performance.now();
+    if (now >= mStart && now < mEnd) sentInWindow++;
+    if (mode === 'window') sendOne(c);
+    return;
+  }
+  if (t0 === 101 /* e */ && raw.charCodeAt(10) === 114 /* r: error */) {
+    const ci = raw.indexOf('"code":"');
+    const code = ci < 0 ? 'unknown' : raw.slice(ci + 8, raw.indexOf('"', ci + 8));
+    errorsInPhase[code] = (errorsInPhase[code] ?? 0) + 1;
+    errorCount++;
+    // An error with a ref answers a send; one without (malformed frame) answers nothing we count.
+    if (raw.includes('"ref":"')) {
+      c.inflight--;
+      inflightTotal--;
+      if (mode === 'window' && errorCount < 10_000) sendOne(c);
+    }
+    return;
+  }
+  if (t0 === 114 /* r: ready */) {
+    c.ready = true;
+    return;
+  }
+  // typing, pong: nothing to do.
+}
+
+function connect(spec: LoadClientSpec, index: number): Promise<Client> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(args.wsUrl, { headers: { Authorization: `Bearer ${spec.token}` }, perMessageDeflate: false });
+    const partner = args.clients[spec.partner];
+    const c: Client = {
+      index,
+      ws,
+      userId: spec.userId,
+      partnerMarker: `"senderId":"${partner.userId}"`,
+      prefix: `{"type":"send","conversationId":"${spec.conversationId}","clientMessageId":"c${index}-`,
+      // A different slice per client so the payloads are not all identical; same length for all.
+      pad: PAD.slice(index % 50, (index % 50) + Math.max(0, args.textBytes - 12)),
+      counter: 0,
+      inflight: 0,
+      maxSeq: 0,
+      ackedSeq: 0,
+      ackTimer: null,
+      ready: false,
+      nextDue: 0,
+    };
+    let settled = false;
+    const timer = setTimeout(() => reject(new Error(`client ${index}: no ready frame within 20 s`)), 20_000);
+    ws.on('message', (data: Buffer) => {
+      onFrame(c, data.toString('latin1'));
+      if (!settled && c.ready) {
+        settled = true;
+        clearTimeout(timer);
+        resolve(c);
+      }
+    });
+    ws.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    ws.on('close', (code) => {
+      if (mode !== 'idle') console.error(`client ${index} closed (${code}) during a phase`);
+    });
+  });
+}
+
+// --- CPU sampling -------------------------------------------------------------------------------------------
+function procTicks(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]); // utime + stime, in clock ticks
+  } catch {
+    return null;
+  }
+}
+
+function hostTicks(): { busy: number; total: number } | null {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0];
+    const v = line.trim().split(/\s+/).slice(1).map(Number);
+    const idle = v[3] + (v[4] ?? 0);
+    const total = v.reduce((a, b) => a + b, 0);
+    return { busy: total - idle, total };
+  } catch {
+    return null;
+  }
+}
+
+interface CpuSnapshot {
+  at: number;
+  watched: number | null;
+  db: number | null;
+  client: NodeJS.CpuUsage;
+  host: { busy: number; total: number } | null;
+}
+
+function sumTicks(pids: number[]): number | null {
+  if (pids.length === 0) return null;
+  let sum = 0;
+  for (const pid of pids) {
+    const t = procTicks(pid);
+    if (t === null) return null;
+    sum += t;
+  }
+  return sum;
+}
+
+function snapshot(): CpuSnapshot {
+  return { at: performance.now(), watched: sumTicks(args.watchPids), db: sumTicks(args.dbPids), client: process.cpuUsage(), host: hostTicks() };
+}
+
+const CLK_TCK = 100; // Linux USER_HZ
+
+// --- phases ----------------------------------------------------------------------------------------------------
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+function quantile(sorted: Float64Array, q: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
+const round = (x: number, d = 2) => (Number.isFinite(x) ? Number(x.toFixed(d)) : null) as number;
+
+async function runPhase(clients: Client[], phase: PhaseResult['phase'], ratePerSec: number | null): Promise<PhaseResult> {
+  latCount = 0;
+  deliveredInWindow = 0;
+  sentInWindow = 0;
+  errorsInPhase = {};
+  errorCount = 0;
+  const start = performance.now();
+  mStart = start + args.warmupMs;
+  mEnd = mStart + args.measureMs;
+  let ticker: NodeJS.Timeout | null = null;
+  if (ratePerSec === null) {
+    mode = 'window';
+    for (const c of clients) for (let k = 0; k < args.window; k++) sendOne(c);
+  } else {
+    mode = 'rate';
+    const interval = (1000 * clients.length) / ratePerSec; // ms between two sends of one client
+    clients.forEach((c, i) => (c.nextDue = start + (interval * i) / clients.length));
+    const tick = () => {
+      const now = performance.now();
+      for (const c of clients) {
+        // Open loop: a late tick sends everything that fell due, so the offered rate does not sag.
+        while (c.nextDue <= now) {
+          if (c.inflight < 10_000) sendOne(c);
+          c.nextDue += interval;
+        }
+      }
+    };
+    ticker = setInterval(tick, 1);
+  }
+  await sleep(mStart - performance.now());
+  const before = snapshot();
+  await sleep(mEnd - performance.now());
+  const after = snapshot();
+  mode = 'idle';
+  if (ticker) clearInterval(ticker);
+  // Let the tail drain so the next phase starts from quiet and late deliveries in the window are not lost.
+  const drainUntil = performance.now() + 30_000;
+  while ((inflightTotal > 0 || deliveredTotal < sentTotal) && performance.now() < drainUntil) await sleep(20);
+  if (inflightTotal > 0 || deliveredTotal < sentTotal) {
+    console.error(`${args.label} ${phase}: drain incomplete (inflight ${inflightTotal}, undelivered ${sentTotal - deliveredTotal})`);
+  }
+  const windowMs = after.at - before.at;
+  const sorted = latency.subarray(0, latCount).sort();
+  const wallSec = windowMs / 1000;
+  const clientCpu = (after.client.user - before.client.user + after.client.system - before.client.system) / 1e6;
+  return {
+    phase,
+    windowMs: round(windowMs, 0),
+    offeredPerSec: ratePerSec === null ? null : round(ratePerSec, 0),
+    sentPerSec: round(sentInWindow / (args.measureMs / 1000), 0),
+    deliveredPerSec: round(deliveredInWindow / (args.measureMs / 1000), 0),
+    p50Ms: round(quantile(sorted, 0.5)),
+    p90Ms: round(quantile(sorted, 0.9)),
+    p99Ms: round(quantile(sorted, 0.99)),
+    maxMs: round(sorted.length ? sorted[sorted.length - 1] : NaN),
+    errors: errorsInPhase,
+    watchedCpuPct: before.watched === null || after.watched === null ? null : round((100 * (after.watched - before.watched)) / CLK_TCK / wallSec, 0),
+    dbCpuPct: before.db === null || after.db === null ? null : round((100 * (after.db - before.db)) / CLK_TCK / wallSec, 0),
+    clientCpuPct: round((100 * clientCpu) / wallSec, 0),
+    hostBusyPct:
+      before.host && after.host ? round((100 * (after.host.busy - before.host.busy)) / (after.host.total - before.host.total), 0) : null,
+  };
+}
+
+async function main() {
+  const clients: Client[] = [];
+  // Connect in small groups: the server authenticates each socket (JWT verify + cursor read).
+  for (let i = 0; i < args.clients.length; i += 10) {
+    clients.push(...(await Promise.all(args.clients.slice(i, i + 10).map((s, j) => connect(s, i + j)))));
+  }
+  await sleep(300); // catch-up frames of the setup (conversation events) settle
+  // Prime: one message per client, unmeasured, so phase A measures the steady state rather than the cold start
+  // (the first sends of a conversation fill the server's conversation, block and data-key caches).
+  const primeStart = performance.now();
+  for (const c of clients) sendOne(c);
+  while ((inflightTotal > 0 || deliveredTotal < sentTotal) && performance.now() - primeStart < 60_000) await sleep(20);
+  const primeMs = Math.round(performance.now() - primeStart);
+  const errorsAtPrime = errorsInPhase;
+  const max = await runPhase(clients, 'max', null);
+  const half = await runPhase(clients, 'half', Math.max(1, max.deliveredPerSec * args.halfLoadFraction));
+  const fixed: PhaseResult[] = [];
+  for (const rate of args.fixedRates) fixed.push(await runPhase(clients, 'fixed', rate));
+  for (const c of clients) {
+    if (c.ackTimer) clearTimeout(c.ackTimer);
+    if (args.ackEveryMs > 0) flushAck(c);
+    c.ws.close(1000);
+  }
+  console.log(`RESULT ${JSON.stringify({ label: args.label, primeMs, primeErrors: errorsAtPrime, max, half, fixed })}`);
+  await sleep(100);
+  process.exit(0);
+}
+
+if (isMain) {
+  setTimeout(() => {
+    console.error(`load client: hard time limit (${args.maxMs} ms) reached`);
+    process.exit(3);
+  }, args.maxMs).unref();
+  // The parent holds our stdin: when it goes away, so do we.
+  process.stdin.on('end', () => process.exit(4));
+  process.stdin.on('error', () => process.exit(4));
+  process.stdin.resume();
+  main().catch((err: unknown) => {
+    console.error(`load client failed: ${(err as Error).stack ?? String(err)}`);
+    process.exit(1);
+  });
+}
