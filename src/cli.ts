@@ -14,6 +14,10 @@ const usage = `custodian <command>
   log key                             print the log's verifier key (signed-note vkey form)
   log verify                          re-check the whole log: tiles, root, checkpoint signature
   demo                                fill a fresh data directory with a demo scenario
+  banks list
+  banks create --bank ID --name NAME --action quarantine_and_report|block|flag|allow [--threshold 31]
+  banks import --bank ID FILE [--format csv|jsonl]
+                                      manage known-content hash banks (imports show progress, are logged)
   pdq [--dihedral] FILE…              print hash_hex,quality,FILE per image
   score text|conversation < FILE.jsonl
                                       score JSONL input with the shipped rules, model and thresholds
@@ -35,6 +39,8 @@ export async function main(argv: string[]): Promise<number> {
         return await logCommand(rest);
       case 'demo':
         return await demo();
+      case 'banks':
+        return await banksCommand(rest);
       case 'pdq': {
         const { runPdqCommand } = await import('./safety/pdq/index.js');
         return await runPdqCommand(rest, (line) => process.stdout.write(`${line}\n`), (line) => process.stderr.write(`${line}\n`));
@@ -174,4 +180,41 @@ async function demo(): Promise<number> {
     await services.close();
   }
   return 0;
+}
+
+async function banksCommand(args: string[]): Promise<number> {
+  const { openServices } = await import('./server.js');
+  const services = await openServices(loadConfig({ ...process.env, LOG_LEVEL: 'warn' }), {});
+  const kc = services.safety.knownContent;
+  try {
+    if (args[0] === 'list') {
+      for (const b of kc.banks()) console.log(`${b.id}\t${b.action}\tthreshold ${b.pdqThreshold}\t${b.activeEntries}/${b.entries} entries\t${b.name}`);
+      return 0;
+    }
+    const bank = flag(args, '--bank');
+    if (args[0] === 'create' && bank) {
+      const action = flag(args, '--action') as 'quarantine_and_report' | 'block' | 'flag' | 'allow' | undefined;
+      const threshold = flag(args, '--threshold');
+      const made = await kc.createBank('cli', { bankId: bank, name: flag(args, '--name') ?? bank, action: action ?? 'flag', pdqThreshold: threshold ? Number(threshold) : undefined });
+      console.log(`created ${made.id} (${made.action}, threshold ${made.pdqThreshold})`);
+      return 0;
+    }
+    if (args[0] === 'import' && bank) {
+      const file = args.filter((a, i) => !a.startsWith('--') && args[i - 1] !== '--bank' && args[i - 1] !== '--format')[1];
+      if (!file) throw new Error('missing FILE');
+      const format = (flag(args, '--format') ?? (file.endsWith('.csv') ? 'csv' : 'jsonl')) as 'csv' | 'jsonl';
+      const { createReadStream } = await import('node:fs');
+      const result = await kc.importEntries('cli', bank, createReadStream(file), format, (p) => {
+        process.stderr.write(`\r${p.lines} lines, ${p.accepted} accepted, ${p.rejected} rejected`);
+      });
+      process.stderr.write('\n');
+      console.log(`import ${result.importId}: ${result.accepted} accepted, ${result.rejected} rejected`);
+      for (const r of result.rejectedLines.slice(0, 20)) console.log(`  line ${r.line}: ${r.reason}`);
+      return 0;
+    }
+    console.error('usage: custodian banks list | create --bank ID --name NAME --action ACTION [--threshold N] | import --bank ID FILE [--format csv|jsonl]');
+    return 2;
+  } finally {
+    await services.close();
+  }
 }

@@ -13,11 +13,11 @@ import type { AppServices } from './http/services.js';
 import { createGateway } from './http/ws.js';
 import { ensureFirstPlatformKey, identityMigrations } from './identity/index.js';
 import { createMessaging, messagingMigrations } from './messaging/index.js';
-import { checkSync, safetyMigrations } from './safety/index.js';
+import { createSafety, safetyMigrations } from './safety/index.js';
 import { accessMigrations, createAccess } from './access/index.js';
 import { auditMigrations, generateNoteKey, openAuditLog, pseudonymize, verifierKeyFromSignerKey } from './audit/index.js';
 import { reviewMigrations } from './review/index.js';
-import { openDb, runMigrations, type Db } from './storage/index.js';
+import { createFileBlobStore, openDb, runMigrations, type BlobStore, type Db } from './storage/index.js';
 
 export const allMigrations = [
   ...eventsMigrations, ...identityMigrations, ...messagingMigrations, ...safetyMigrations, ...auditMigrations, ...accessMigrations, ...reviewMigrations,
@@ -36,7 +36,7 @@ export function createLogger(config: Config, destination?: NodeJS.WritableStream
   return destination ? pino(options, destination as pino.DestinationStream) : pino(options);
 }
 
-export async function openServices(config: Config, opts: { log?: Logger; db?: Db; keyring?: Keyring } = {}): Promise<AppServices & { close(): Promise<void> }> {
+export async function openServices(config: Config, opts: { log?: Logger; db?: Db; keyring?: Keyring; blobs?: BlobStore } = {}): Promise<AppServices & { close(): Promise<void> }> {
   const log = opts.log ?? createLogger(config);
   const db =
     opts.db ??
@@ -49,7 +49,6 @@ export async function openServices(config: Config, opts: { log?: Logger; db?: Db
   const relay = createOutboxRelay(db, bus, (err) => log.error({ err }, 'outbox publish failed'));
   const drained = await relay.drain();
   if (drained > 0) log.info({ events: drained }, 'published events left from an earlier run');
-  const messaging = createMessaging({ db, keyring, config, bus, relay, log: log.child({ component: 'messaging' }), checkSync });
   // The log's signing key lives in the keyring like every other secret; its verifier key is public.
   const signerKey = keyring.textSecret('log-signer-key', () => generateNoteKey(config.logOrigin).signerKey);
   const auditLog = await openAuditLog({ db, origin: config.logOrigin, signerKey });
@@ -61,6 +60,9 @@ export async function openServices(config: Config, opts: { log?: Logger; db?: Db
     append: (event: Record<string, unknown>) => auditLog.appendEntry(event as never),
     pseudonym: (id: string) => pseudonymize(logKey, id),
   };
+  const blobs = opts.blobs ?? createFileBlobStore(join(config.dataDir, 'blobs'));
+  const safety = await createSafety({ db, keyring, blobs, limits: { maxBytes: config.mediaMaxBytes, maxPixels: config.mediaMaxPixels }, logEvent: audit.append });
+  const messaging = createMessaging({ db, keyring, config, bus, relay, log: log.child({ component: 'messaging' }), safety, blobs });
   const access = await createAccess({ db, audit, reader: messaging.contentReader });
   return {
     config,
@@ -70,6 +72,7 @@ export async function openServices(config: Config, opts: { log?: Logger; db?: Db
     messaging,
     access,
     audit,
+    safety,
     log,
     async close() {
       await messaging.idle();

@@ -42,6 +42,8 @@ export interface Config {
   rateLimitPerMinute: number;
   /** The verifiable log's origin line (checkpoint and key name). */
   logOrigin: string;
+  mediaMaxBytes: number;
+  mediaMaxPixels: number;
 }
 
 export const defaultDmRules: DmRules = {
@@ -123,6 +125,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     defaultRegion: region,
     rateLimitPerMinute: int(env, 'CUSTODIAN_RATE_LIMIT_PER_MINUTE', 6000, 1, 10_000_000),
     logOrigin: env.CUSTODIAN_LOG_ORIGIN || 'custodian.local/log',
+    mediaMaxBytes: int(env, 'CUSTODIAN_MEDIA_MAX_BYTES', 10 * 1024 * 1024, 1024, 100 * 1024 * 1024),
+    mediaMaxPixels: int(env, 'CUSTODIAN_MEDIA_MAX_PIXELS', 40_000_000, 10_000, 268_000_000),
   };
   if (!/^[\x21-\x7e]{1,200}$/.test(config.logOrigin) || config.logOrigin.includes('+')) {
     throw new ConfigError('CUSTODIAN_LOG_ORIGIN', 'must be one printable line without spaces or "+"');

@@ -8,6 +8,7 @@ import type { Messaging } from '../messaging/index.js';
 import type { Access, AuditAppender } from '../access/index.js';
 import type { AuditLog } from '../audit/index.js';
 import type { Db } from '../storage/index.js';
+import type { Safety } from '../safety/index.js';
 
 export interface AppServices {
   config: Config;
@@ -15,6 +16,7 @@ export interface AppServices {
   keyring: Keyring;
   bus: Bus;
   messaging: Messaging;
+  safety: Safety;
   access: Access;
   audit: AuditAppender & { log: AuditLog; origin: string; verifierKey: string };
   log: Logger;

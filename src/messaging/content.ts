@@ -9,9 +9,17 @@ export interface Pointer {
   id: string;
 }
 
+export interface MediaRef {
+  id: string;
+  mime: string;
+  width: number;
+  height: number;
+}
+
 export interface MessageContent {
   text?: string;
   pointer?: Pointer;
+  media?: MediaRef;
 }
 
 export function messageAad(conversationId: string, messageId: string, senderId: string) {
@@ -26,6 +34,7 @@ export async function sealMessage(
   const body: Record<string, unknown> = {};
   if (m.content.text !== undefined) body.t = m.content.text;
   if (m.content.pointer !== undefined) body.p = m.content.pointer;
+  if (m.content.media !== undefined) body.m = m.content.media;
   return seal(key, Buffer.from(JSON.stringify(body), 'utf8'), messageAad(m.conversationId, m.messageId, m.senderId));
 }
 
@@ -40,10 +49,12 @@ export async function openMessage(
     const body = JSON.parse(open(key, m.bodyCt, messageAad(m.conversationId, m.messageId, m.senderId)).toString('utf8')) as {
       t?: string;
       p?: Pointer;
+      m?: MediaRef;
     };
     const out: MessageContent = {};
     if (body.t !== undefined) out.text = body.t;
     if (body.p !== undefined) out.pointer = body.p;
+    if (body.m !== undefined) out.media = body.m;
     return out;
   } catch (err) {
     if (err instanceof DecryptError) {

@@ -18,4 +18,6 @@ export const MessagingErrors = {
   cannotBlockSelf: 'cannot_block_self',
   conflictingCursor: 'conflicting_cursor',
   messageNotDelivered: 'message_not_delivered',
+  mediaNotFound: 'media_not_found',
+  mediaUnavailable: 'media_unavailable',
 } as const;

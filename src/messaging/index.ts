@@ -10,7 +10,9 @@ import type { Config, DmPolicy } from '../config/index.js';
 import type { Keyring } from '../crypto/index.js';
 import type { Bus, OutboxRelay } from '../events/index.js';
 import type { UserRow } from '../identity/index.js';
-import type { Db } from '../storage/index.js';
+import type { BlobStore, Db } from '../storage/index.js';
+import type { Safety } from '../safety/index.js';
+import * as media from './media.js';
 import * as actions from './actions.js';
 import type { MessagingContext, MessagingLogger } from './context.js';
 import * as conversations from './conversations.js';
@@ -26,7 +28,8 @@ export { decideDirectMessage, effectiveInboundPolicy } from './permissions.js';
 export type { ConversationView } from './conversations.js';
 export type { MessageView, InboxEventView } from './read.js';
 export type { SendInput, SendResult, SyncVerdict, CheckSync } from './send.js';
-export type { Pointer } from './content.js';
+export type { Pointer, MediaRef } from './content.js';
+export type { MediaInfo } from './media.js';
 export type { ContentScope, ScopeDescription, StaffMessageView } from './staff-read.js';
 
 export interface MessagingDeps {
@@ -36,7 +39,8 @@ export interface MessagingDeps {
   bus: Bus;
   relay: OutboxRelay;
   log: MessagingLogger;
-  checkSync: CheckSync;
+  safety: Safety;
+  blobs: BlobStore;
 }
 
 export function createMessaging(deps: MessagingDeps) {
@@ -51,8 +55,9 @@ export function createMessaging(deps: MessagingDeps) {
     conversations: new Map(),
     blocks: new Map(),
   };
+  const checkSync: CheckSync = (input) => deps.safety.checkSync(input);
   const queue = createSendQueue(ctx, {
-    checkSync: deps.checkSync,
+    checkSync,
     acceptRequestByReply: async (conversationId, userId) => {
       await conversations.acceptRequest(ctx, conversationId, userId);
     },
@@ -72,6 +77,8 @@ export function createMessaging(deps: MessagingDeps) {
     getDmSettings: (user: UserRow) => conversations.getDmSettings(ctx, user),
     setDmPolicy: (user: UserRow, policy: DmPolicy) => conversations.setDmPolicy(ctx, user, policy),
     sendMessage: (input: SendInput) => queue.send(input),
+    uploadMedia: (userId: string, bytes: Buffer) => media.uploadMedia(ctx, deps.safety, deps.blobs, userId, bytes),
+    downloadMedia: (mediaId: string, userId: string) => media.downloadMedia(ctx, deps.blobs, mediaId, userId),
     unsendMessage: (conversationId: string, messageId: string, userId: string) => actions.unsendMessage(ctx, conversationId, messageId, userId),
     setReaction: (conversationId: string, messageId: string, userId: string, emoji: string | null) =>
       actions.setReaction(ctx, conversationId, messageId, userId, emoji),

@@ -103,3 +103,31 @@ export const messagingMigrations: Migration[] = [
     `,
   },
 ];
+
+messagingMigrations.push({
+  id: '20261123-0210-messaging-media',
+  sql: `
+    -- Media as recipients get it (re-encoded, metadata stripped), sealed under its own data key, which is stored
+    -- only wrapped by the uploader's region key. The blob store holds ciphertext only.
+    CREATE TABLE msg_media (
+      media_id text PRIMARY KEY,
+      uploader_id text NOT NULL,
+      kek_id text NOT NULL,
+      wrapped_key bytea NOT NULL,
+      blob_key text NOT NULL,
+      mime text NOT NULL,
+      width int NOT NULL,
+      height int NOT NULL,
+      byte_length int NOT NULL,
+      created_at timestamptz NOT NULL DEFAULT now()
+    );
+    -- Which messages carry which media: a download is allowed only to someone who may see such a message.
+    CREATE TABLE msg_message_media (
+      message_id text NOT NULL,
+      media_id text NOT NULL,
+      conversation_id text NOT NULL,
+      PRIMARY KEY (message_id, media_id)
+    );
+    CREATE INDEX msg_message_media_by_media ON msg_message_media (media_id);
+  `,
+});

@@ -2,7 +2,7 @@
 // Every path decrypts only for a user who may see the message (membership, join point, blocks, hold state).
 import { DomainError } from '../errors.js';
 import { blockedEitherWay, loadConversation, type MessagingContext } from './context.js';
-import { openMessage, openSmall, reactionAad, type MessageContent, type Pointer } from './content.js';
+import { openMessage, openSmall, reactionAad, type MediaRef, type MessageContent, type Pointer } from './content.js';
 import { MessagingErrors } from './errors.js';
 import type { InboxKind } from './inbox.js';
 
@@ -14,6 +14,7 @@ export interface MessageView {
   sentAt: string;
   text?: string;
   pointer?: Pointer;
+  media?: MediaRef;
   replyTo?: string;
   unsent: boolean;
   held?: boolean;
@@ -37,6 +38,7 @@ function withContent(view: MessageView, content: MessageContent | null): Message
   if (!content) return { ...view, contentUnavailable: true };
   if (content.text !== undefined) view.text = content.text;
   if (content.pointer !== undefined) view.pointer = content.pointer;
+  if (content.media !== undefined) view.media = content.media;
   return view;
 }
 

@@ -10,6 +10,7 @@ import { blockedEitherWay, loadConversation, type ConversationInfo, type Messagi
 import { sealMessage, type MessageContent, type Pointer } from './content.js';
 import { MessagingErrors } from './errors.js';
 import { normalizeMessageText } from './text.js';
+import { linkMedia, mediaForSend } from './media.js';
 
 export interface SendInput {
   conversationId: string;
@@ -18,7 +19,10 @@ export interface SendInput {
   clientMessageId: string;
   text?: string;
   pointer?: Pointer;
+  mediaId?: string;
   replyTo?: string;
+  /** The sender's address, kept only as evidence when known illegal media is quarantined. */
+  clientIp?: string;
 }
 
 export interface SendResult {
@@ -36,7 +40,7 @@ export type SyncVerdict =
   | { action: 'block'; code: string; reasons: string[] }
   | { action: 'quarantine'; reasons: string[] };
 
-export type CheckSync = (input: { conversationId: string; senderId: string; content: MessageContent }) => Promise<SyncVerdict>;
+export type CheckSync = (input: { conversationId: string; senderId: string; content: MessageContent; mediaId?: string; senderIp?: string }) => Promise<SyncVerdict>;
 
 interface Pending {
   input: SendInput;
@@ -70,8 +74,8 @@ function validateContent(ctx: MessagingContext, input: SendInput): MessageConten
     }
     content.pointer = { kind: 'video', id: input.pointer.id };
   }
-  if (content.text === undefined && content.pointer === undefined) {
-    throw new DomainError(MessagingErrors.emptyMessage, 'a message needs text or a pointer');
+  if (content.text === undefined && content.pointer === undefined && input.mediaId === undefined) {
+    throw new DomainError(MessagingErrors.emptyMessage, 'a message needs text, a pointer or media');
   }
   return content;
 }
@@ -132,7 +136,11 @@ export function createSendQueue(
       ]);
       if (r.rows.length === 0) throw new DomainError(MessagingErrors.messageNotFound, 'replyTo names no message in this conversation');
     }
-    const verdict = await hooks.checkSync({ conversationId: input.conversationId, senderId: input.senderId, content });
+    if (input.mediaId !== undefined) {
+      const media = await mediaForSend(ctx, input.mediaId, input.senderId);
+      content.media = { id: media.mediaId, mime: media.mime, width: media.width, height: media.height };
+    }
+    const verdict = await hooks.checkSync({ conversationId: input.conversationId, senderId: input.senderId, content, mediaId: input.mediaId, senderIp: input.clientIp });
     if (verdict.action === 'block') throw new DomainError(verdict.code, 'this message cannot be sent');
     if (verdict.action === 'quarantine') {
       // The sender is told only that it was not delivered (DESIGN.md); evidence handling is safety's job.
@@ -143,6 +151,7 @@ export function createSendQueue(
     const sentAt = new Date();
     const epoch = ctx.keys.epochAt(sentAt);
     const messageId = randomId('m');
+    if (input.mediaId !== undefined) await linkMedia(ctx, messageId, input.mediaId, input.conversationId);
     const bodyCt = await sealMessage(ctx, {
       conversationId: input.conversationId,
       region: conv.region,

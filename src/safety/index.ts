@@ -7,7 +7,11 @@
  * May import: storage, crypto, config, events.
  * Never: log or persist plaintext; import messaging (verdicts flow back as return values and events).
  */
-import type { Migration } from '../storage/index.js';
+import type { Keyring } from '../crypto/index.js';
+import type { BlobStore, Db, Migration } from '../storage/index.js';
+import { createKnownContent, knownContentMigrations, type KnownContent } from './known-content.js';
+
+export type { KnownContent, ScanOutcome } from './known-content.js';
 
 export type SyncVerdict =
   | { action: 'allow' }
@@ -20,15 +24,37 @@ export interface SyncCheckInput {
   conversationId: string;
   senderId: string;
   content: { text?: string; pointer?: { kind: 'video'; id: string } };
+  mediaId?: string;
+  senderIp?: string;
 }
 
-/**
- * The synchronous stage. Text rules here are the blocking kind only; rule packs that describe risk (contact
- * moving, secrecy, …) feed the asynchronous conversation scoring instead, so they never delay a send.
- * Until the known-content and text-safety issues land their stages, every message is allowed.
- */
-export async function checkSync(_input: SyncCheckInput): Promise<SyncVerdict> {
-  return { action: 'allow' };
+export const safetyMigrations: Migration[] = [...knownContentMigrations];
+
+export interface Safety {
+  knownContent: KnownContent;
+  /**
+   * The synchronous stage, within the send. Media carries the verdict computed at upload (known-content
+   * matching); text risk rules (contact moving, secrecy, …) feed the asynchronous conversation scoring instead,
+   * so they never delay or block a send on their own.
+   */
+  checkSync(input: SyncCheckInput): Promise<SyncVerdict>;
 }
 
-export const safetyMigrations: Migration[] = [];
+export async function createSafety(deps: {
+  db: Db;
+  keyring: Keyring;
+  blobs: BlobStore;
+  limits: { maxBytes: number; maxPixels: number };
+  logEvent: (event: Record<string, unknown>) => Promise<unknown>;
+}): Promise<Safety> {
+  const knownContent = await createKnownContent(deps);
+  return {
+    knownContent,
+    async checkSync(input) {
+      if (input.mediaId) {
+        return knownContent.verdictForMedia(deps.db, { mediaId: input.mediaId, conversationId: input.conversationId, senderId: input.senderId, senderIp: input.senderIp });
+      }
+      return { action: 'allow' };
+    },
+  };
+}

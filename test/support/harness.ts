@@ -4,6 +4,7 @@ import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig, type Config } from '../../src/config/index.js';
 import { memoryKeyring } from '../../src/crypto/index.js';
+import { createMemoryBlobStore } from '../../src/storage/index.js';
 import { buildApp } from '../../src/http/app.js';
 import { createPlatformKey, createStaff, totpCode } from '../../src/identity/index.js';
 import { createLogger, openServices } from '../../src/server.js';
@@ -19,7 +20,7 @@ export interface Harness {
   token(userId: string, deviceId?: string): Promise<string>;
   relate(a: string, b: string, kind: 'mutual' | 'follows' | 'none'): Promise<void>;
   /** Creates a staff account, signs it in, and returns a caller with its session cookie. */
-  staff(username: string, roles: string[]): Promise<{ staffId: string; call: (method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, body?: unknown) => Promise<{ status: number; body: any }> }>;
+  staff(username: string, roles: string[]): Promise<{ staffId: string; cookie: string; call: (method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, body?: unknown) => Promise<{ status: number; body: any }> }>;
   as(token: string): (method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, body?: unknown) => Promise<{ status: number; body: any }>;
   close(): Promise<void>;
 }
@@ -34,7 +35,7 @@ export async function makeHarness(db: Db, overrides: Partial<Config> = {}): Prom
   });
   const config = loadConfig({ LOG_LEVEL: 'debug' }, { dataDir: '/nonexistent', sendBatchMaxWaitMs: 1, ...overrides });
   const log = createLogger(config, sink);
-  const services = await openServices(config, { db, keyring: memoryKeyring(), log });
+  const services = await openServices(config, { db, keyring: memoryKeyring(), log, blobs: createMemoryBlobStore() });
   const app = await buildApp(services);
   const { apiKey } = await createPlatformKey(db, 'test');
   const call = (auth: string) => async (method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, body?: unknown) => {
@@ -69,6 +70,7 @@ export async function makeHarness(db: Db, overrides: Partial<Config> = {}): Prom
       const cookie = String(login.headers['set-cookie']).split(';')[0];
       return {
         staffId: made.staff.staffId,
+        cookie,
         async call(method, url, body) {
           const res = await app.inject({ method, url, headers: { cookie }, ...(body !== undefined ? { payload: body as object } : {}) });
           return { status: res.statusCode, body: res.body ? JSON.parse(res.body) : null };

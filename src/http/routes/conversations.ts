@@ -3,6 +3,7 @@ import { Type } from 'typebox';
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { getUser } from '../../identity/index.js';
+import { DomainError } from '../../errors.js';
 import { inclusionProof, latestCheckpoint, readEntry } from '../../audit/index.js';
 import { deviceOf, requireDevice } from '../auth.js';
 import {
@@ -89,7 +90,7 @@ export async function deviceRoutes(app: FastifyInstance, services: AppServices) 
     },
   }, async (req) => {
     const d = deviceOf(req);
-    const res = await m.sendMessage({ conversationId: req.params.conversationId, senderId: d.userId, deviceId: d.deviceId, ...req.body });
+    const res = await m.sendMessage({ conversationId: req.params.conversationId, senderId: d.userId, deviceId: d.deviceId, clientIp: req.ip, ...req.body });
     return { id: res.id, conversationId: res.conversationId, seq: res.seq, sentAt: res.sentAt.toISOString() };
   });
 
@@ -169,6 +170,37 @@ export async function deviceRoutes(app: FastifyInstance, services: AppServices) 
     const d = deviceOf(req);
     await m.ackDevice(d.userId, d.deviceId, req.body.seq);
     return { ok: true };
+  });
+
+  // Media arrives as the raw image body (Content-Type image/* or application/octet-stream), bounded separately from
+  // the JSON body limit; everything is decoded and scanned before anything is stored.
+  r.addContentTypeParser(['image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/heic', 'image/heif', 'application/octet-stream'],
+    { parseAs: 'buffer', bodyLimit: services.config.mediaMaxBytes },
+    (_req, body, done) => done(null, body));
+
+  const MediaInfo = Type.Object({ mediaId: Type.String(), mime: Type.String(), width: Type.Integer(), height: Type.Integer(), byteLength: Type.Integer() });
+  r.post('/v1/media', {
+    bodyLimit: services.config.mediaMaxBytes,
+    schema: {
+      tags: ['media'], security, summary: 'Upload an image (JPEG, PNG, WebP, GIF first frame, HEIC); returns a mediaId to send',
+      consumes: ['image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/heic', 'application/octet-stream'],
+      response: { 201: MediaInfo, ...errorResponses },
+    },
+  }, async (req, reply) => {
+    if (!Buffer.isBuffer(req.body)) throw new DomainError('unsupported_media_type', 'send the image bytes as the body with an image Content-Type');
+    const info = await m.uploadMedia(deviceOf(req).userId, req.body);
+    return reply.status(201).send(info);
+  });
+
+  r.get('/v1/media/:mediaId', {
+    schema: {
+      tags: ['media'], security, summary: 'Download media from a message you can see (metadata stripped)',
+      params: Type.Object({ mediaId: Type.String({ pattern: '^md_[0-9a-z]{26}$' }) }),
+      response: { 200: Type.Any(), ...errorResponses },
+    },
+  }, async (req, reply) => {
+    const media = await m.downloadMedia(req.params.mediaId, deviceOf(req).userId);
+    return reply.header('content-type', media.mime).header('content-disposition', 'inline').send(media.bytes);
   });
 
   r.get('/v1/blocks', {

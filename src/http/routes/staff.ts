@@ -142,6 +142,51 @@ export async function staffRoutes(app: FastifyInstance, services: AppServices) {
       },
     }, async (req) => access.readContent(staffOf(req), req.params.grantId, req.body));
 
+    // Hash banks (known-content lists). Imports stream CSV or JSONL bodies; every change is logged.
+    sr.addContentTypeParser(['text/csv', 'application/x-ndjson', 'application/jsonl'], { parseAs: 'buffer', bodyLimit: 256 * 1024 * 1024 }, (_req, body, done) => done(null, body));
+    const BankView = Type.Object({ id: Type.String(), name: Type.String(), action: Type.String(), pdqThreshold: Type.Integer(), enabled: Type.Boolean(), entries: Type.Integer(), activeEntries: Type.Integer() });
+    sr.get('/staff/v1/banks', { schema: { tags: ['staff'], security, response: { 200: Type.Object({ banks: Type.Array(BankView) }), ...errorResponses } } }, async (req) => {
+      await access.require(staffOf(req), 'viewHashBanks', { type: 'HashBanks' });
+      return { banks: services.safety.knownContent.banks() };
+    });
+    sr.post('/staff/v1/banks', {
+      schema: {
+        tags: ['staff'], security, summary: 'Create a hash bank',
+        body: Type.Object({
+          bankId: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,63}$' }), name: Type.String({ minLength: 1, maxLength: 200 }),
+          action: Type.Union([Type.Literal('quarantine_and_report'), Type.Literal('block'), Type.Literal('flag'), Type.Literal('allow')]),
+          pdqThreshold: Type.Optional(Type.Integer({ minimum: 0, maximum: 63 })),
+        }, { additionalProperties: false }),
+        response: { 201: BankView, ...errorResponses },
+      },
+    }, async (req, reply) => {
+      const staff = staffOf(req);
+      await access.require(staff, 'manageHashBanks', { type: 'HashBanks' });
+      return reply.status(201).send(await services.safety.knownContent.createBank(staff.staffId, req.body));
+    });
+    sr.post('/staff/v1/banks/:bankId/import', {
+      schema: {
+        tags: ['staff'], security, summary: 'Import hashes into a bank (body: text/csv or application/x-ndjson)',
+        consumes: ['text/csv', 'application/x-ndjson'],
+        params: Type.Object({ bankId: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,63}$' }) }),
+        response: { 200: Type.Object({ importId: Type.String(), accepted: Type.Integer(), rejected: Type.Integer(), rejectedLines: Type.Array(Type.Object({ line: Type.Integer(), reason: Type.String() })) }), ...errorResponses },
+      },
+    }, async (req) => {
+      const staff = staffOf(req);
+      await access.require(staff, 'manageHashBanks', { type: 'HashBanks' });
+      if (!Buffer.isBuffer(req.body)) throw new DomainError('unsupported_media_type', 'send text/csv or application/x-ndjson');
+      const format = String(req.headers['content-type']).startsWith('text/csv') ? 'csv' : 'jsonl';
+      return services.safety.knownContent.importEntries(staff.staffId, req.params.bankId, [req.body], format);
+    });
+    sr.post('/staff/v1/banks/entries/:entryId/disable', {
+      schema: { tags: ['staff'], security, params: Type.Object({ entryId: Type.String({ pattern: '^he_[0-9a-z]{26}$' }) }), body: Type.Object({}, { additionalProperties: false }), response: { 200: Type.Object({ ok: Type.Boolean() }), ...errorResponses } },
+    }, async (req) => {
+      const staff = staffOf(req);
+      await access.require(staff, 'manageHashBanks', { type: 'HashBanks' });
+      await services.safety.knownContent.disableEntry(staff.staffId, req.params.entryId);
+      return { ok: true };
+    });
+
     sr.get('/staff/v1/policies', {
       schema: { tags: ['staff'], security, response: { 200: Type.Object({ version: Type.Integer(), sha256: Type.String(), text: Type.String() }), ...errorResponses } },
     }, async (req) => {
