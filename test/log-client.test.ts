@@ -9,7 +9,7 @@ import { memoryKeyring } from '../src/crypto/index.js';
 import { runDemo } from '../src/demo/index.js';
 import { buildApp } from '../src/http/app.js';
 import { createLogger, openServices } from '../src/server.js';
-import { openDb } from '../src/storage/index.js';
+import { createMemoryBlobStore, openDb } from '../src/storage/index.js';
 
 const sha256 = (...parts: Buffer[]) => createHash('sha256').update(Buffer.concat(parts)).digest();
 const leafHash = (entry: Buffer) => sha256(Buffer.from([0]), entry);
@@ -37,7 +37,7 @@ function encodeIndex(n: number): string {
 test('an independent tlog-tiles client verifies the demo log', async () => {
   const db = await openDb({ driver: 'pglite' });
   const config = loadConfig({ LOG_LEVEL: 'warn' }, { dataDir: '/nonexistent' });
-  const services = await openServices(config, { db, keyring: memoryKeyring(), log: createLogger(config) });
+  const services = await openServices(config, { db, keyring: memoryKeyring(), log: createLogger(config), blobs: createMemoryBlobStore() });
   const app = await buildApp(services);
   try {
     const demo = await runDemo(services);

@@ -12,8 +12,9 @@ import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import { DomainError } from '../errors.js';
 import { PolicyErrorCode } from './policy-errors.js';
 
-export const STAFF_ROLES = ['moderator', 'senior_moderator', 'child_safety', 'legal', 'auditor', 'admin'] as const;
-export type StaffRole = (typeof STAFF_ROLES)[number];
+// Roles are identity's data; what each may do is decided here.
+import { STAFF_ROLES, type StaffRole } from '../identity/staff.js';
+export { STAFF_ROLES, type StaffRole };
 
 export const GRANT_PURPOSES = ['case_review', 'child_safety_investigation', 'legal_production', 'appeal_review'] as const;
 export type GrantPurpose = (typeof GRANT_PURPOSES)[number];

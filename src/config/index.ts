@@ -37,6 +37,8 @@ export interface Config {
   /** Group commit: a send batch closes after this many ms or this many messages, whichever comes first. */
   sendBatchMaxWaitMs: number;
   sendBatchMaxSize: number;
+  /** How many send batches may be committing at once (PostgreSQL overlaps them; PGlite serializes anyway). */
+  sendConcurrency: number;
   keyEpochMs: number;
   defaultRegion: string;
   rateLimitPerMinute: number;
@@ -120,7 +122,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     maxCombiningMarks: int(env, 'CUSTODIAN_MAX_COMBINING_MARKS', 4, 0, 32),
     dmRules: parseDmRules(env),
     sendBatchMaxWaitMs: int(env, 'CUSTODIAN_SEND_BATCH_WAIT_MS', 2, 0, 100),
-    sendBatchMaxSize: int(env, 'CUSTODIAN_SEND_BATCH_SIZE', 256, 1, 5000),
+    sendBatchMaxSize: int(env, 'CUSTODIAN_SEND_BATCH_SIZE', 512, 1, 5000),
+    sendConcurrency: int(env, 'CUSTODIAN_SEND_CONCURRENCY', 4, 1, 32),
     keyEpochMs: int(env, 'CUSTODIAN_KEY_EPOCH_MS', 30 * 24 * 3600 * 1000, 1000, 366 * 24 * 3600 * 1000),
     defaultRegion: region,
     rateLimitPerMinute: int(env, 'CUSTODIAN_RATE_LIMIT_PER_MINUTE', 6000, 1, 10_000_000),

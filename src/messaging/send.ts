@@ -4,6 +4,7 @@
 // batch instead of one per message.
 import { randomId } from '../crypto/index.js';
 import { DomainError } from '../errors.js';
+import type { SyncVerdict } from '../safety/index.js';
 import { writeOutbox, type BusEvent } from '../events/index.js';
 import type { Queryable } from '../storage/index.js';
 import { blockedEitherWay, loadConversation, type ConversationInfo, type MessagingContext } from './context.js';
@@ -33,12 +34,7 @@ export interface SendResult {
 }
 
 /** What the synchronous safety stage decided (DESIGN.md, "The path of a message", step 3). */
-export type SyncVerdict =
-  | { action: 'allow' }
-  | { action: 'allow_flag'; reasons: string[] }
-  | { action: 'hold'; reasons: string[] }
-  | { action: 'block'; code: string; reasons: string[] }
-  | { action: 'quarantine'; reasons: string[] };
+export type { SyncVerdict };
 
 export type CheckSync = (input: { conversationId: string; senderId: string; content: MessageContent; mediaId?: string; senderIp?: string }) => Promise<SyncVerdict>;
 
@@ -112,7 +108,6 @@ export function createSendQueue(
   const inflight = new Map<string, Promise<SendResult>>();
   let queue: Pending[] = [];
   let timer: NodeJS.Timeout | null = null;
-  let running: Promise<void> | null = null;
 
   async function prepare(input: SendInput): Promise<Omit<Pending, 'resolve' | 'reject'> | SendResult> {
     const conv = await loadConversation(ctx, input.conversationId);
@@ -172,41 +167,55 @@ export function createSendQueue(
     };
   }
 
+  // Group commit with a few batches in flight: while one batch waits on the database, the next one is already
+  // being written. Batches that touch the same conversation or user serialize on those rows' locks (taken in
+  // sorted order, so they cannot deadlock), which keeps sequence numbers dense and in commit order.
+  let inflightBatches = 0;
+  let idleWaiters: (() => void)[] = [];
+
   function schedule() {
-    if (running) return;
-    if (queue.length >= ctx.config.sendBatchMaxSize) {
-      if (timer) clearTimeout(timer);
-      timer = null;
-      running = drain();
+    if (queue.length >= ctx.config.sendBatchMaxSize || (inflightBatches > 0 && inflightBatches < ctx.config.sendConcurrency)) {
+      pump();
       return;
     }
-    if (!timer) {
+    if (!timer && inflightBatches === 0) {
       timer = setTimeout(() => {
         timer = null;
-        if (!running) running = drain();
+        pump();
       }, ctx.config.sendBatchMaxWaitMs);
     }
   }
 
-  async function drain() {
-    try {
-      while (queue.length > 0) {
-        const batch = queue.slice(0, ctx.config.sendBatchMaxSize);
-        queue = queue.slice(batch.length);
-        await commitBatch(batch).catch(async (err: unknown) => {
-          // A unique violation means another writer committed one of these keys; retry one by one so each
-          // finds its first result. Anything else fails the whole batch: nothing was committed, senders retry.
-          if ((err as { code?: string }).code === '23505' && batch.length > 1) {
-            for (const p of batch) await commitBatch([p]).catch((e: unknown) => p.reject(e));
-          } else {
-            for (const p of batch) p.reject(err);
-          }
-        });
-      }
-    } finally {
-      running = null;
-      if (queue.length > 0) schedule();
+  function pump() {
+    if (timer) {
+      clearTimeout(timer);
+      timer = null;
     }
+    while (queue.length > 0 && inflightBatches < ctx.config.sendConcurrency) {
+      const batch = queue.splice(0, ctx.config.sendBatchMaxSize);
+      inflightBatches++;
+      void commitWithFallback(batch).finally(() => {
+        inflightBatches--;
+        if (queue.length > 0) pump();
+        else if (inflightBatches === 0) {
+          const waiters = idleWaiters;
+          idleWaiters = [];
+          for (const w of waiters) w();
+        }
+      });
+    }
+  }
+
+  async function commitWithFallback(batch: Pending[]) {
+    await commitBatch(batch).catch(async (err: unknown) => {
+      // A unique violation means another writer committed one of these keys; retry one by one so each finds its
+      // first result. Anything else fails the whole batch: nothing was committed, and senders retry.
+      if ((err as { code?: string }).code === '23505' && batch.length > 1) {
+        for (const p of batch) await commitBatch([p]).catch((e: unknown) => p.reject(e));
+      } else {
+        for (const p of batch) p.reject(err);
+      }
+    });
   }
 
   /**
@@ -245,7 +254,8 @@ export function createSendQueue(
       candidates.push(p);
     }
 
-    const results = new Map<Pending, SendResult>();
+    let results = new Map<Pending, SendResult>();
+    let dupAnswers: [Pending, SendResult][] = [];
     let outboxRows: Awaited<ReturnType<typeof writeOutbox>> = [];
     if (candidates.length > 0) {
       const blockedBySender = new Map<string, Set<string>>();
@@ -265,6 +275,9 @@ export function createSendQueue(
         return list;
       });
       outboxRows = await ctx.db.tx(async (tx) => {
+        // This callback may run again after a serialization failure: it only fills fresh local state.
+        results = new Map();
+        dupAnswers = [];
         const r = await tx.query<{ k: string; a: string | null; b: string | null; n: number; at: Date | null }>(
           `WITH input AS (
              SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[],
@@ -276,8 +289,13 @@ export function createSendQueue(
            ),
            fresh AS (SELECT i.* FROM input i WHERE NOT EXISTS (SELECT 1 FROM dup d WHERE d.ord = i.ord)),
            counts AS (SELECT conv, count(*)::int8 AS n FROM fresh GROUP BY conv),
+           locked AS (
+             SELECT c.conversation_id FROM msg_conversations c WHERE c.conversation_id IN (SELECT conv FROM counts)
+             ORDER BY c.conversation_id FOR UPDATE
+           ),
            bumped AS (
-             UPDATE msg_conversations c SET last_seq = c.last_seq + counts.n FROM counts WHERE c.conversation_id = counts.conv
+             UPDATE msg_conversations c SET last_seq = c.last_seq + counts.n FROM counts
+             WHERE c.conversation_id = counts.conv AND c.conversation_id IN (SELECT conversation_id FROM locked)
              RETURNING c.conversation_id AS conv, c.last_seq - counts.n AS base
            ),
            numbered AS (
@@ -348,7 +366,7 @@ export function createSendQueue(
         candidates.forEach((p, i) => {
           const dup = dups.get(i);
           if (dup) {
-            answered.push([p, dup]);
+            dupAnswers.push([p, dup]);
             return;
           }
           const deliveries: [string, number][] = recipients[i].map((u) => {
@@ -378,6 +396,7 @@ export function createSendQueue(
       }
     }
     ctx.relay.publishCommitted(outboxRows);
+    answered.push(...dupAnswers);
     for (const [p, r] of answered) (r instanceof DomainError ? p.reject(r) : p.resolve(r));
     for (const [p, r] of results) p.resolve(r);
   }
@@ -414,8 +433,8 @@ export function createSendQueue(
       return promise;
     },
     async idle() {
-      while (queue.length > 0 || running || timer) {
-        if (running) await running;
+      while (queue.length > 0 || inflightBatches > 0 || timer) {
+        if (inflightBatches > 0) await new Promise<void>((r) => idleWaiters.push(r));
         else await new Promise((r) => setTimeout(r, ctx.config.sendBatchMaxWaitMs + 1));
       }
     },

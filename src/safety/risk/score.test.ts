@@ -78,12 +78,15 @@ test('context: a stranger and a late-night hour raise an existing score but neve
 });
 
 test('context: a family role scales grooming down; an occasion discounts gifts and weak secrecy', () => {
+  // Context counts from the moment it appears; scores already reached are kept (the conversation's peak).
   const events = [ev('a', hit('transport', 0.3), hit('location_probe', 0.45)), ev('b', hit('private_meeting', 0.4))];
-  const family = scoreConversation([...events, ev('b', hit('family_address', 0.5))]);
+  const family = scoreConversation([ev('b', hit('family_address', 0.5)), ...events]);
   const plain = scoreConversation(events);
-  assert.ok(family.scores.grooming <= plain.scores.grooming);
+  assert.ok(family.scores.grooming < plain.scores.grooming);
+  assert.ok(family.signals.some((s) => s.name === 'context:family_address'));
   const gift = [ev('a', hit('gift_offer', 0.35)), ev('a', hit('secrecy', 0.45))];
-  assert.ok(scoreConversation([...gift, ev('b', hit('occasion', 0.5))]).scores.grooming < scoreConversation(gift).scores.grooming);
+  const withOccasion = scoreConversation([ev('b', hit('occasion', 0.5)), ...gift]);
+  assert.ok(withOccasion.scores.grooming < scoreConversation(gift).scores.grooming);
 });
 
 test('sextortion needs images plus a threat or a demand', () => {

@@ -28,6 +28,7 @@ import {
   SINGLE_CUE_CAP,
   STAGE_OF,
   STRONG_SINGLE_CUE,
+  SUBSUMES,
   THRESHOLDS,
   WINDOW_MESSAGES,
 } from './weights.js';
@@ -44,11 +45,31 @@ export interface RiskContext {
   relationship?: Relationship;
 }
 
-/** One rule hit as risk needs it: no offsets, no text. */
+/** One rule hit as risk needs it: no text. Offsets (optional) let overlapping hits count as one cue. */
 export interface RiskHit {
   ruleId: string;
   category: string;
   weight: number;
+  start?: number;
+  end?: number;
+}
+
+/**
+ * One phrase is one cue: "ur mature for 11" fires both `maturity` and `maturity_minor`, and counting both
+ * would let a single remark look like two stages. A hit is dropped when it overlaps a hit of a category
+ * that subsumes it (SUBSUMES); everything else counts, including a demand and a threat in "pay or i send".
+ */
+function oneCuePerPhrase(hits: readonly RiskHit[]): RiskHit[] {
+  return hits.filter(
+    (h) =>
+      !hits.some(
+        (k) =>
+          k !== h &&
+          (SUBSUMES[k.category]?.includes(h.category) ?? false) &&
+          h.start !== undefined && h.end !== undefined && k.start !== undefined && k.end !== undefined &&
+          k.start < h.end && h.start < k.end,
+      ),
+  );
 }
 
 export interface RiskEvent {
@@ -358,7 +379,7 @@ export function scoreEvent(state: RiskState, event: RiskEvent): RiskResult & { s
   if (previousOther === undefined && participants.length === 2) previousOther = participants.find((p) => p !== event.from);
   const turn: Turn = {
     from: event.from,
-    hits: event.hits.map((h) => ({ ruleId: h.ruleId, category: h.category, weight: h.weight })),
+    hits: oneCuePerPhrase(event.hits).map((h) => ({ ruleId: h.ruleId, category: h.category, weight: h.weight })),
     hostility: hostilityOf(event.modelScores),
     ...(event.at !== undefined ? { at: event.at } : {}),
     ...(event.localHour !== undefined ? { localHour: event.localHour } : {}),

@@ -10,7 +10,7 @@
  */
 
 export const GROOMING_STAGES: Record<string, readonly string[]> = {
-  trust: ['maturity', 'special_bond', 'flattery', 'romance', 'online_relationship', 'adult_cue'],
+  trust: ['maturity', 'special_bond', 'flattery', 'romance', 'online_relationship', 'adult_cue', 'opportunity'],
   isolation: ['secrecy_parents', 'secrecy', 'secrecy_weak', 'delete_chat', 'concealment', 'deception', 'alienation', 'secrecy_compliance', 'gift_concealment'],
   platform: ['platform_move', 'contact_request', 'contact_share', 'evasion', 'video_call', 'app_mention'],
   age: ['age_probe', 'school_probe', 'age_dodge', 'maturity_minor', 'supervision_probe', 'minor_disclosed'],
@@ -31,6 +31,12 @@ export const STAGE_OF: ReadonlyMap<string, string> = new Map(
 export const CREDIT_TO_OTHER: Readonly<Record<string, string>> = {
   secrecy_compliance: 'secrecy_compliance',
   minor_age: 'minor_disclosed',
+};
+
+/** Categories whose hit, on the same words, makes another category's hit redundant. */
+export const SUBSUMES: Readonly<Record<string, readonly string[]>> = {
+  maturity_minor: ['maturity'],
+  photo_self: ['photo_request'],
 };
 
 /**
@@ -87,8 +93,13 @@ export const HOSTILE_MESSAGE_MIN = 0.5;
 export const HOSTILE_MESSAGE_SHARE = 0.35;
 export const HOSTILE_RULE_CATEGORIES = ['share_threat', 'coercion'];
 
+/**
+ * Grooming flags just above SINGLE_CUE_CAP, so one ambiguous cue never flags but a moderate cue plus a
+ * weak one from another stage does (0.4 and 0.3 combine to 0.58). Measured on the dev set and on our own
+ * written cases (fixtures/): no benign conversation scores above 0.55.
+ */
 export const THRESHOLDS = {
-  grooming: { flag: 0.6, high: 0.85, restrict: 0.92 },
+  grooming: { flag: 0.575, high: 0.85, restrict: 0.92 },
   sextortion: { flag: 0.6, high: 0.6, restrict: 0.8 },
   harassment: { flag: 0.7, high: 0.9, restrict: 0.95 },
 } as const;

@@ -1,6 +1,7 @@
 /**
  * safety/text: message text analysis: normalisation, rule packs and the text model.
- * Owns: the normaliser (normalize.ts), the rule engine and rule-set format (rules.ts), the built-in packs
+ * Owns: the normaliser (normalize.ts), the rule engine and rule-set format (rules.ts, with its RE2 literal
+ *   prefilter rules-prefilter.ts), the built-in packs
  *   (packs/), and the text engine that combines rules with the model (model/ is owned beside it).
  * Exposes: normalizeText, normalizeAll, compileRuleSet, evaluateRules, evaluateText, builtinRuleSet,
  *   createTextEngine, analyzeText, scoreText, TEXT_RULE_THRESHOLD, and their types.
@@ -110,6 +111,8 @@ export function scoreText(engine: TextEngine, text: string): TextScoreResult {
     set.add(h.category);
     packCategories.set(h.pack, set);
   }
+  // The context pack explains cues away (a birthday, homework); it is not a harm to score or flag.
+  packCategories.delete('context');
   for (const [pack, cats] of packCategories) ruleScores[pack] = combine(cats);
   for (const [k, v] of Object.entries(ruleScores)) {
     const s = Math.round(v * 1e4) / 1e4;

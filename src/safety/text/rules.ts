@@ -5,7 +5,8 @@
  * Rule sets are plain JSON-able objects so that the lead can persist, version and edit them through an admin
  * API without a deploy. Three invariants hold for any rule set an administrator can write:
  *  - a rule cannot hang the server: regexes run on RE2 (linear time, no backreferences or lookaround), never
- *    on V8's backtracking engine, and keywords and phrases run on a token matcher with no regex at all;
+ *    on V8's backtracking engine, and keywords and phrases run on a token matcher with no regex at all; a
+ *    literal prefilter (rules-prefilter.ts) skips the RE2 call for rules that cannot match;
  *  - a rule sees the same text every other detector sees (normalize.ts), and keyword and phrase patterns are
  *    normalised the same way, so "snapchat" in a rule also matches "ѕn@pсhаt" in a message;
  *  - hits carry offsets in the original message, so a moderator is shown exactly what fired.
@@ -20,6 +21,7 @@
 import { RE2 } from 're2-wasm';
 import { DomainError } from '../../errors.js';
 import { normalizeAll, originalSpan, type NormalizedText, type TextView, type ViewName } from './normalize.js';
+import { compileRequirement, LiteralSet, literalsOf, requiredLiterals, satisfied, type CompiledRequirement } from './rules-prefilter.js';
 
 export type RuleKind = 'keyword' | 'phrase' | 'regex';
 
@@ -61,7 +63,15 @@ interface CompiledRule {
   index: number;
   tokens?: TokenPattern;
   regex?: RE2;
+  /** literals that must occur for the regex to match (rules-prefilter.ts); null: always run */
+  requirement?: CompiledRequirement | null;
   allow: TokenPattern[];
+}
+
+interface RegexView {
+  rules: CompiledRule[];
+  literals: LiteralSet;
+  literalIds: Map<string, number>;
 }
 
 export interface CompiledRuleSet {
@@ -70,7 +80,7 @@ export interface CompiledRuleSet {
   /** token rules by their first word (exact), plus those whose first word is a prefix or wildcard */
   byFirstWord: Map<string, CompiledRule[]>;
   scanAlways: CompiledRule[];
-  regexByView: Map<ViewName, { rules: CompiledRule[]; prefilter: RE2 | null }>;
+  regexByView: Map<ViewName, RegexView>;
 }
 
 const MAX_RULES = 10_000;
@@ -209,18 +219,17 @@ export function compileRuleSet(ruleSet: unknown): CompiledRuleSet {
       byFirstWord.set(first.text, list);
     }
   });
-  const regexByView = new Map<ViewName, { rules: CompiledRule[]; prefilter: RE2 | null }>();
+  const regexByView = new Map<ViewName, RegexView>();
   for (const [view, rules] of regexRules) {
-    // One combined program answers "does any regex rule match?" in a single pass; most messages match
-    // none, so the per-rule programs run only on the few that do. If the union does not compile (for
-    // example, repeated group names), every rule simply runs on its own.
-    let prefilter: RE2 | null = null;
-    try {
-      prefilter = new RE2(rules.map((r) => `(?:${r.rule.pattern})`).join('|'), 'u');
-    } catch {
-      prefilter = null;
+    // One Aho-Corasick pass per view finds which rules' required literals occur (rules-prefilter.ts);
+    // RE2 then runs only for those rules.
+    const ids = new Map<string, number>();
+    for (const cr of rules) {
+      const req = requiredLiterals(cr.rule.pattern);
+      if (req) for (const lit of literalsOf(req)) if (!ids.has(lit)) ids.set(lit, ids.size);
+      cr.requirement = req ? compileRequirement(req, ids) : null;
     }
-    regexByView.set(view, { rules, prefilter });
+    regexByView.set(view, { rules, literals: new LiteralSet([...ids.keys()]), literalIds: ids });
   }
   return { version: rs.version, ruleCount: rs.rules.length, byFirstWord, scanAlways, regexByView };
 }
@@ -282,12 +291,15 @@ export function evaluateRules(compiled: CompiledRuleSet, n: NormalizedText): Rul
       if (e >= 0) push(cr, originalSpan(n, n.squeezed, words[i]!.start, words[e - 1]!.end));
     }
   }
-  for (const [viewName, { rules, prefilter }] of compiled.regexByView) {
+  for (const [viewName, { rules, literals, literalIds }] of compiled.regexByView) {
     const view = n[viewName];
     if (view.text.length === 0) continue;
-    if (prefilter !== null && !prefilter.test(view.text)) continue;
-    const toUnit = codePointToUnit(view.text);
+    const found = new Uint8Array(literalIds.size);
+    literals.scan(view.text, found);
+    let toUnit: ((cp: number) => number) | null | undefined;
     for (const cr of rules) {
+      if (cr.requirement && !satisfied(cr.requirement, found)) continue;
+      if (toUnit === undefined) toUnit = codePointToUnit(view.text);
       const re = cr.regex!;
       re.lastIndex = 0;
       let guard = 0;

@@ -24,6 +24,8 @@ export const meetingPack: Rule[] = [
     `\\b${ILL} (?:pick ${YOU} up|pick up ${YOU}|drive ${YOU}|come (?:get|grab) ${YOU}|give ${YOU} a (?:ride|lift)|come get ${YOU}|get ${YOU} an uber|send ${YOU} an uber|order ${YOU} an uber)\\b|\\b(?:need|want) a (?:ride|lift)\\b`),
   regex('skip-bus', 'transport', 0.35, `\\bskip (?:the bus|it|school|class|practice|the train)\\b.{0,40}\\b(?:drive|ride|pick|take ${YOU}|come get)\\b|\\b(?:dont|no need to) take the bus\\b`),
   regex('in-your-town', 'location_probe', 0.4, `\\b(?:ill|i will|im gonna|im going to|i can|i could) (?:be|come|drive|fly|go) (?:in|near|around|to|by|down to|up to|over to) ${YOUR} (?:town|city|area|neighborhood|neighbourhood|way|state|school)\\b|\\bwhat (?:park|mall|gym|bus stop|library) (?:do|d) ${YOU} go to\\b`),
+  regex('schedule-probe', 'location_probe', 0.4,
+    `\\bwhat time (?:do|does|d) ${YOU} (?:get out|finish|leave|get off|get home|get back|walk home)\\b|\\bwhen (?:do|does|d) ${YOU} (?:get out of|leave|finish) (?:school|class|practice)\\b|\\bwhich way (?:do|d) ${YOU} walk\\b`),
   regex('where-live', 'location_probe', 0.45,
     `\\bwhere (?:do|d) ${YOU} live\\b|\\bwhere ${YOU} live\\b|\\b(?:whats|what is|send|send me|give me|drop) ${YOUR} (?:address|addy|location|loc|zip|postcode|street)\\b|\\bwhat (?:town|city|street|neighborhood|neighbourhood) (?:do|d)? ?${YOU} live\\b|\\bshare ${YOUR} location\\b`),
   regex('near-you', 'location_probe', 0.4,
