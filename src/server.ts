@@ -11,8 +11,8 @@ import { createInProcessBus, createOutboxRelay, eventsMigrations } from './event
 import { buildApp } from './http/app.js';
 import type { AppServices } from './http/services.js';
 import { createGateway } from './http/ws.js';
-import { ensureFirstPlatformKey, identityMigrations } from './identity/index.js';
-import { createMessaging, messagingMigrations } from './messaging/index.js';
+import { ensureFirstPlatformKey, getRelationship, getUsers, identityMigrations } from './identity/index.js';
+import { createMessaging, messagingMigrations, type Messaging } from './messaging/index.js';
 import { createSafety, safetyMigrations } from './safety/index.js';
 import { accessMigrations, createAccess } from './access/index.js';
 import { auditMigrations, generateNoteKey, openAuditLog, pseudonymize, verifierKeyFromSignerKey } from './audit/index.js';
@@ -61,7 +61,11 @@ export async function openServices(config: Config, opts: { log?: Logger; db?: Db
     pseudonym: (id: string) => pseudonymize(logKey, id),
   };
   const blobs = opts.blobs ?? createFileBlobStore(join(config.dataDir, 'blobs'));
-  const safety = await createSafety({ db, keyring, blobs, limits: { maxBytes: config.mediaMaxBytes, maxPixels: config.mediaMaxPixels }, logEvent: audit.append });
+  const safety = await createSafety({
+    db, keyring, blobs, limits: { maxBytes: config.mediaMaxBytes, maxPixels: config.mediaMaxPixels }, logEvent: audit.append,
+    describeParticipants: (conversationId) => describeParticipants(db, () => messaging, conversationId),
+    onError: (err) => log.error({ err }, 'async safety stage failed'),
+  });
   const messaging = createMessaging({ db, keyring, config, bus, relay, log: log.child({ component: 'messaging' }), safety, blobs });
   const access = await createAccess({ db, audit, reader: messaging.contentReader });
   return {
@@ -81,6 +85,16 @@ export async function openServices(config: Config, opts: { log?: Logger; db?: Db
       await db.close();
     },
   };
+}
+
+/** Facts the async safety stage needs about a conversation's people: age bands and, for two, their relationship. */
+async function describeParticipants(db: Db, messaging: () => Messaging, conversationId: string) {
+  const ids = await messaging().memberIds(conversationId);
+  const users = await getUsers(db, ids);
+  const ageBands = Object.fromEntries(users.map((u) => [u.userId, u.ageBand]));
+  if (ids.length !== 2) return { ageBands };
+  const rel = await getRelationship(db, ids[0], ids[1]);
+  return { ageBands, relationship: rel.kind === 'mutual' ? ('mutual' as const) : rel.kind === 'follows' ? ('follows' as const) : ('none' as const) };
 }
 
 export interface RunningServer {

@@ -14,7 +14,7 @@ import type { BlobStore, Db } from '../storage/index.js';
 import type { Safety } from '../safety/index.js';
 import * as media from './media.js';
 import * as actions from './actions.js';
-import type { MessagingContext, MessagingLogger } from './context.js';
+import { loadConversation, type MessagingContext, type MessagingLogger } from './context.js';
 import * as conversations from './conversations.js';
 import { createKeyCache } from './keys.js';
 import * as read from './read.js';
@@ -58,6 +58,9 @@ export function createMessaging(deps: MessagingDeps) {
   const checkSync: CheckSync = (input) => deps.safety.checkSync(input);
   const queue = createSendQueue(ctx, {
     checkSync,
+    afterCommit: (m) => {
+      deps.safety.afterCommit({ conversationId: m.conversationId, messageId: m.messageId, senderId: m.senderId, text: m.content.text, hasMedia: m.content.media !== undefined, sentAt: m.sentAt });
+    },
     acceptRequestByReply: async (conversationId, userId) => {
       await conversations.acceptRequest(ctx, conversationId, userId);
     },
@@ -65,6 +68,8 @@ export function createMessaging(deps: MessagingDeps) {
   return {
     createConversation: (creatorId: string, input: { members: string[]; title?: string }) =>
       conversations.createConversation(ctx, creatorId, input),
+    /** Everyone who is or was in the conversation (for the async safety stage's participant facts). */
+    memberIds: async (conversationId: string) => [...((await loadConversation(ctx, conversationId))?.members.keys() ?? [])],
     getConversation: (conversationId: string, userId: string) => conversations.getConversation(ctx, conversationId, userId),
     listConversations: (userId: string, opts: { requests: boolean; limit: number; beforeId?: string }) =>
       conversations.listConversations(ctx, userId, opts),
@@ -103,6 +108,7 @@ export function createMessaging(deps: MessagingDeps) {
     /** Waits for queued sends and outbox publishing to finish (shutdown, tests). */
     async idle() {
       await queue.idle();
+      await deps.safety.idle();
       await deps.relay.idle();
     },
   };

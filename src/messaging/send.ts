@@ -40,6 +40,8 @@ export type CheckSync = (input: { conversationId: string; senderId: string; cont
 
 interface Pending {
   input: SendInput;
+  /** Validated content, kept in memory until the async safety stage has it. */
+  content: MessageContent;
   dedupeKey: string;
   conv: ConversationInfo;
   messageId: string;
@@ -103,7 +105,11 @@ function recipientsOf(conv: ConversationInfo, senderId: string, blocked: Set<str
 
 export function createSendQueue(
   ctx: MessagingContext,
-  hooks: { checkSync: CheckSync; acceptRequestByReply: (conversationId: string, userId: string) => Promise<void> },
+  hooks: {
+    checkSync: CheckSync;
+    acceptRequestByReply: (conversationId: string, userId: string) => Promise<void>;
+    afterCommit: (p: { conversationId: string; messageId: string; senderId: string; content: MessageContent; sentAt: Date; held: boolean }) => void;
+  },
 ): SendQueue {
   const inflight = new Map<string, Promise<SendResult>>();
   let queue: Pending[] = [];
@@ -157,6 +163,7 @@ export function createSendQueue(
     });
     return {
       input,
+      content,
       dedupeKey: '',
       conv,
       messageId,
@@ -398,7 +405,10 @@ export function createSendQueue(
     ctx.relay.publishCommitted(outboxRows);
     answered.push(...dupAnswers);
     for (const [p, r] of answered) (r instanceof DomainError ? p.reject(r) : p.resolve(r));
-    for (const [p, r] of results) p.resolve(r);
+    for (const [p, r] of results) {
+      p.resolve(r);
+      hooks.afterCommit({ conversationId: p.input.conversationId, messageId: p.messageId, senderId: p.input.senderId, content: p.content, sentAt: p.sentAt, held: p.state === 'held' });
+    }
   }
 
   return {

@@ -12,6 +12,8 @@ import type { BlobStore, Db, Migration } from '../storage/index.js';
 import { createKnownContent, knownContentMigrations, type KnownContent } from './known-content.js';
 
 export type { KnownContent, ScanOutcome } from './known-content.js';
+import { createAsyncStage, type AsyncMessageEvent, type ParticipantFacts } from './async-stage.js';
+export type { AsyncMessageEvent, ParticipantFacts } from './async-stage.js';
 
 export type SyncVerdict =
   | { action: 'allow' }
@@ -32,6 +34,9 @@ export const safetyMigrations: Migration[] = [...knownContentMigrations];
 
 export interface Safety {
   knownContent: KnownContent;
+  /** Queues an acknowledged message for the asynchronous stage (conversation risk); returns at once. */
+  afterCommit(event: AsyncMessageEvent): void;
+  idle(): Promise<void>;
   /**
    * The synchronous stage, within the send. Media carries the verdict computed at upload (known-content
    * matching); text risk rules (contact moving, secrecy, …) feed the asynchronous conversation scoring instead,
@@ -46,10 +51,15 @@ export async function createSafety(deps: {
   blobs: BlobStore;
   limits: { maxBytes: number; maxPixels: number };
   logEvent: (event: Record<string, unknown>) => Promise<unknown>;
+  describeParticipants: (conversationId: string) => Promise<ParticipantFacts>;
+  onError: (err: unknown) => void;
 }): Promise<Safety> {
   const knownContent = await createKnownContent(deps);
+  const asyncStage = createAsyncStage({ db: deps.db, describeParticipants: deps.describeParticipants, onError: deps.onError });
   return {
     knownContent,
+    afterCommit: (event) => asyncStage.submit(event),
+    idle: () => asyncStage.idle(),
     async checkSync(input) {
       if (input.mediaId) {
         return knownContent.verdictForMedia(deps.db, { mediaId: input.mediaId, conversationId: input.conversationId, senderId: input.senderId, senderIp: input.senderIp });

@@ -1,8 +1,9 @@
 /**
  * safety/text/model: a small hashed-n-gram logistic-regression classifier for message text.
  * Owns: the model file format (models/text-v1.bin), feature hashing, training and threshold logic.
- * Exposes: loadTextModel, modelFromBytes, DEFAULT_MODEL_PATH, TextModel, TextScores.
- * May import: safety/text/normalize (through prep.ts), node:fs, node:crypto, node:url.
+ * Exposes: loadTextModel, modelFromBytes, modelFromData, DEFAULT_MODEL_PATH, TextModel, TextScores.
+ *   (Training, tuning and metrics live beside it for scripts/train.ts and scripts/eval.ts.)
+ * May import: safety/text/normalize (through prep.ts), node built-ins. Nothing else in the repo.
  * Never: decide enforcement on its own — scores and labels are signals for human review; never
  *   fetch anything at run time; never log message text.
  */

@@ -58,6 +58,19 @@ export interface TrainConfig {
   minHateRecall: number;
 }
 
+/**
+ * The shipped recipe. Choices measured on the dev splits (see models/README.md):
+ * - char and squash weights 0.25 (words 1): word features carry most of Davidson's signal; heavier
+ *   char weights lowered dev macro F1 by about 0.005-0.01 and did not help HateCheck measurably;
+ * - Davidson head on vote shares (softLabel 1): +0.01 dev macro F1 over hard labels at equal recall;
+ * - hate class weight 4 (and none 1.5) against offensive's 77 % share, so that recall >= 0.6 is reachable;
+ * - identity head: HateCheck plus Davidson hate (positive) and none (negative) rows at low weight,
+ *   Davidson offensive left out because its sexist slurs ("bitch") are labelled offensive there and
+ *   hateful in HateCheck; HateCheck non-hateful rows weigh 2 to balance its 2:1 hateful majority, so that
+ *   mentioning a group is not by itself evidence of hate (raised the worst dev functionality at p=0.5
+ *   from 0.21 to 0.33 at equal best-threshold accuracy);
+ * - l2 1e-5 (3e-6 was no better on dev and took twice as long to converge).
+ */
 export const DEFAULT_CONFIG: TrainConfig = {
   version: 'text-v1',
   features: {
@@ -66,12 +79,12 @@ export const DEFAULT_CONFIG: TrainConfig = {
     charMax: 5,
     squashMin: 4,
     squashMax: 6,
-    weights: { word: 1, bigram: 1, char: 0.5, squash: 0.5 },
+    weights: { word: 1, bigram: 1, char: 0.25, squash: 0.25 },
   },
   davidsonHead: {
     l2: 1e-5,
-    maxIter: 100,
-    softLabel: 0,
+    maxIter: 80,
+    softLabel: 1,
     davidson: { hate: ['hate', 4], offensive: ['offensive', 1], none: ['neither', 1.5] },
     hatecheck: { hateful: ['hate', 1], 'non-hateful': ['neither', 1] },
   },
@@ -80,7 +93,7 @@ export const DEFAULT_CONFIG: TrainConfig = {
     maxIter: 100,
     softLabel: 0,
     davidson: { hate: ['1', 0.3], offensive: ['0', 0], none: ['0', 0.3] },
-    hatecheck: { hateful: ['1', 1], 'non-hateful': ['0', 1] },
+    hatecheck: { hateful: ['1', 1], 'non-hateful': ['0', 2] },
   },
   minHateRecall: 0.6,
 };

@@ -3,38 +3,42 @@
  *
  * First the shared normaliser (`src/safety/text/normalize.ts`: NFKC, confusables, zero-width removal,
  * spaced-letter joining, leet folding, lowercase) so that obfuscated slurs reach the same buckets as
- * plain ones; if that file is absent we fall back to NFKC + lowercase. Then URLs and @mentions become
- * placeholder words, because Davidson tweets are full of handles that the model would otherwise learn
- * as vocabulary, and DMs are not. Apostrophes are dropped so "don't" and "dont" share features.
+ * plain ones. Then URLs and @mentions become placeholder words, because Davidson tweets are full of
+ * handles that the model would otherwise learn as vocabulary, and DMs are not. Apostrophes are dropped
+ * so "don't" and "dont" share features.
  *
- * The normaliser in use is recorded in the model file (`normalizer`); a model trained with one
- * normaliser and run with another silently loses accuracy, so `loadTextModel` warns on a mismatch.
+ * The normaliser's behaviour is fingerprinted (NORMALIZER_ID) and recorded in the model file; a model
+ * trained with one normaliser and run with another silently loses accuracy, so `loadTextModel` warns
+ * on a mismatch and the model tests fail until `npm run train` is rerun.
  */
 
-type NormalizeFn = (input: string) => { text: string; offsets: number[] };
+import { fnv1a32 } from './hash.js';
+import { normalizeText } from '../normalize.js';
 
-// A variable specifier keeps this module loadable (and type-checkable) if normalize.ts goes away.
-const NORMALIZE_SPECIFIER = '../normalize.js';
-let sharedNormalize: NormalizeFn | null = null;
-try {
-  const mod = (await import(NORMALIZE_SPECIFIER)) as { normalizeText?: NormalizeFn };
-  if (typeof mod.normalizeText === 'function') sharedNormalize = mod.normalizeText;
-} catch {
-  sharedNormalize = null;
+// Probe strings covering what the normaliser does (case, NFKC, confusables, invisibles, spacing,
+// leetspeak, repeats, emoji). Their outputs, hashed, identify the normaliser's behaviour.
+const PROBES = [
+  'Hello World', 'ﬁnе ｗｏｒｄｓ', 'zero\u200bwidth', 'I h a t e you', 'b1tch h8 sn@p', 'heyyyyy!!!',
+  "don’t", 'Ünïcödé café', '😂 ok', 'RT @user: http://t.co/x', 'f*ck n1gg@', 'W o m e n have no place',
+];
+
+function fingerprint(): string {
+  let h = 0x811c9dc5;
+  for (const p of PROBES) h = (Math.imul(h ^ fnv1a32(normalizeText(p).text), 0x01000193) >>> 0);
+  return h.toString(16).padStart(8, '0');
 }
 
-/** Identifies the normaliser used, stored in the model file so a mismatch can be detected. */
-export const NORMALIZER_ID: string = sharedNormalize ? 'safety/text/normalize' : 'fallback-nfkc-lower';
+/** Identifies the normaliser and its behaviour on fixed probes; stored in the model file. */
+export const NORMALIZER_ID = `safety/text/normalize#${fingerprint()}`;
 
 const URL_RE = /\b(?:https?:\/\/|www\.)\S+/g;
 const MENTION_RE = /@[a-z0-9_]+/g;
 const NON_ASCII_RE = /[^\x00-\x7f]/;
 const APOSTROPHE_RE = /['\u2018\u2019\u02bc`]/g;
 
-/** Normalises raw text the way the model was trained (shared normaliser, or NFKC + lowercase). */
+/** Normalises raw text the way the model was trained. */
 export function normalizeForModel(input: string): string {
-  if (sharedNormalize) return sharedNormalize(input).text;
-  return (NON_ASCII_RE.test(input) ? input.normalize('NFKC') : input).toLowerCase();
+  return normalizeText(input).text;
 }
 
 /**

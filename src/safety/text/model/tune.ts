@@ -4,9 +4,11 @@
  * Davidson (three-way): label = hate if p(hate) >= tHate, else offensive if p(offensive) >= tOff,
  * else none. Grid search tHate, tOff over 0.01..0.99 (step 0.01) maximising macro F1 subject to hate
  * recall >= minHateRecall; ties go to the lowest tHate then lowest tOff (favouring recall).
- * HateCheck (binary): hateful if p(hate) >= t. Grid search t maximising accuracy subject to every
- * functionality present having accuracy >= 0.5; among equally good thresholds the median is taken,
- * so the choice sits in the middle of a plateau rather than on an edge that held-out data can tip.
+ * HateCheck (binary): hateful if p(identity_hate) >= t. Grid search t maximising accuracy subject to
+ * every functionality present having accuracy >= 0.5. If no threshold meets that, maximise the mean of
+ * per-functionality accuracies instead (each functionality counts equally, so the non-hateful contrast
+ * functionalities are not sacrificed to the more numerous hateful ones). Among equally good thresholds
+ * the median is taken, so the choice sits in the middle of a plateau rather than on an edge.
  */
 
 const GRID: number[] = Array.from({ length: 99 }, (_, i) => (i + 1) / 100);
@@ -60,7 +62,7 @@ export function tuneDavidson(
 
 export function tuneHatecheck(pHate: number[], labels: string[], functionalities: string[]): number {
   const funcs = [...new Set(functionalities)].sort();
-  const rows: { t: number; acc: number; minF: number }[] = [];
+  const rows: { t: number; acc: number; minF: number; meanF: number }[] = [];
   for (const t of GRID) {
     let correct = 0;
     const fc = new Map<string, [number, number]>();
@@ -73,15 +75,17 @@ export function tuneHatecheck(pHate: number[], labels: string[], functionalities
       fc.set(functionalities[i], c);
     }
     let minF = 1;
+    let sumF = 0;
     for (const f of funcs) {
       const c = fc.get(f)!;
       minF = Math.min(minF, c[0] / c[1]);
+      sumF += c[0] / c[1];
     }
-    rows.push({ t, acc: correct / Math.max(1, labels.length), minF });
+    rows.push({ t, acc: correct / Math.max(1, labels.length), minF, meanF: sumF / Math.max(1, funcs.length) });
   }
   const feasible = rows.filter((r) => r.minF >= 0.5);
   const pool = feasible.length > 0 ? feasible : rows;
-  const key = (r: { acc: number; minF: number }) => (feasible.length > 0 ? r.acc : r.minF);
+  const key = (r: { acc: number; meanF: number }) => (feasible.length > 0 ? r.acc : r.meanF);
   const bestVal = Math.max(...pool.map(key));
   const best = pool.filter((r) => key(r) === bestVal);
   return best[Math.floor((best.length - 1) / 2)].t;

@@ -1,0 +1,72 @@
+/**
+ * The shipped model: it loads, it is the file the model card describes (sha256), scoring is deterministic,
+ * and obvious cases point the right way. Example sentences are HateCheck dev cases (inputs only; the
+ * assertions compare scores with each other, never with stored numbers).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { DEFAULT_MODEL_PATH, loadTextModel, modelFromBytes } from './index.js';
+import { decodeModel } from './format.js';
+import { NORMALIZER_ID, normalizeForModel } from './prep.js';
+
+const CARD = fileURLToPath(new URL('../../../../models/README.md', import.meta.url));
+
+test('the model file matches the sha256 in the model card', () => {
+  const card = readFileSync(CARD, 'utf8');
+  const m = /sha256[^`]*`([0-9a-f]{64})`/.exec(card);
+  assert.ok(m, 'model card states the file sha256');
+  const actual = createHash('sha256').update(readFileSync(DEFAULT_MODEL_PATH)).digest('hex');
+  assert.equal(actual, m[1]);
+});
+
+test('the model loads, is cached, and was trained with the normaliser in use', () => {
+  const a = loadTextModel();
+  assert.equal(loadTextModel(), a);
+  assert.equal(a.version, 'text-v1');
+  assert.deepEqual(a.categories, ['hate', 'offensive', 'neither', 'identity_hate']);
+  for (const k of ['hate', 'offensive', 'identity_hate']) assert.ok(a.thresholds[k] > 0 && a.thresholds[k] < 1);
+  assert.equal(decodeModel(readFileSync(DEFAULT_MODEL_PATH)).header.normalizer, NORMALIZER_ID);
+});
+
+test('a corrupted file is refused', () => {
+  const bytes = new Uint8Array(readFileSync(DEFAULT_MODEL_PATH));
+  bytes[bytes.length - 1] ^= 0xff;
+  assert.throws(() => modelFromBytes(bytes), /sha256/);
+});
+
+test('scores are probabilities and deterministic', () => {
+  const m = loadTextModel();
+  const texts = ['', 'hello there', 'I detest women.', 'RT @someone: http://t.co/x lol 😂😂', 'x'.repeat(5000)];
+  for (const t of texts) {
+    const s1 = m.score(t);
+    const s2 = m.score(t);
+    assert.deepEqual(s1, s2);
+    for (const c of m.categories) assert.ok(s1[c] >= 0 && s1[c] <= 1, `${c} in [0,1]`);
+    assert.ok(Math.abs(s1.hate + s1.offensive + s1.neither - 1) < 1e-9);
+    // Scoring a second model instance from the same bytes gives the same numbers.
+    assert.deepEqual(modelFromBytes(readFileSync(DEFAULT_MODEL_PATH)).score(t), s1);
+  }
+});
+
+test('scoreNormalized on normalised text equals score on raw text', () => {
+  const m = loadTextModel();
+  for (const t of ['Too many b1tches in this country.', 'I h a t e women.', 'see you @ 5 at https://example.com']) {
+    assert.deepEqual(m.scoreNormalized(normalizeForModel(t)), m.score(t));
+  }
+});
+
+test('obvious cases score in the right direction', () => {
+  const m = loadTextModel();
+  const neutral = m.score('There is a woman on my football team.');
+  const hateful = m.score('I detest women.');
+  assert.ok(hateful.identity_hate > neutral.identity_hate);
+  const slur = m.score("That's only natural for a faggot like you.");
+  assert.ok(slur.hate > neutral.hate);
+  assert.ok(m.score('shut the fuck up bitch').offensive > m.score('see you at practice tomorrow').offensive);
+  assert.equal(m.predictLabel('There is a woman on my football team.', 'hatecheck'), 'non-hateful');
+  assert.equal(m.predictLabel('see you at practice tomorrow'), 'none');
+  assert.ok(['hate', 'offensive', 'none'].includes(m.predictLabel('I detest women.')));
+});
