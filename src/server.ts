@@ -65,6 +65,7 @@ export async function openServices(config: Config, opts: { log?: Logger; db?: Db
     db, keyring, blobs, limits: { maxBytes: config.mediaMaxBytes, maxPixels: config.mediaMaxPixels }, logEvent: audit.append,
     describeParticipants: (conversationId) => describeParticipants(db, () => messaging, conversationId),
     onError: (err) => log.error({ err }, 'async safety stage failed'),
+    useWorker: process.env.CUSTODIAN_SAFETY_INLINE !== '1',
   });
   const messaging = createMessaging({ db, keyring, config, bus, relay, log: log.child({ component: 'messaging' }), safety, blobs });
   const access = await createAccess({ db, audit, reader: messaging.contentReader });
@@ -80,6 +81,7 @@ export async function openServices(config: Config, opts: { log?: Logger; db?: Db
     log,
     async close() {
       await messaging.idle();
+      await safety.close();
       await auditLog.close();
       await bus.close();
       await db.close();

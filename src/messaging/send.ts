@@ -181,11 +181,12 @@ export function createSendQueue(
   let idleWaiters: (() => void)[] = [];
 
   function schedule() {
-    if (queue.length >= ctx.config.sendBatchMaxSize || (inflightBatches > 0 && inflightBatches < ctx.config.sendConcurrency)) {
+    if (queue.length >= ctx.config.sendBatchMaxSize) {
       pump();
       return;
     }
-    if (!timer && inflightBatches === 0) {
+    // Always give a batch the window to fill: many tiny transactions cost more than a few ms of waiting.
+    if (!timer) {
       timer = setTimeout(() => {
         timer = null;
         pump();

@@ -4,8 +4,9 @@
 // submit only queues, and work happens a few messages at a time between other events.
 import { randomId } from '../crypto/index.js';
 import type { Db } from '../storage/index.js';
-import { createRiskState, scoreEvent, type AgeBand, type Relationship, type RiskState } from './risk/index.js';
-import { analyzeText, createTextEngine, type TextEngine } from './text/index.js';
+import { Worker } from 'node:worker_threads';
+import type { AgeBand, Relationship } from './risk/index.js';
+import { handle, type WorkerRequest, type WorkerResult } from './async-worker.js';
 
 export interface AsyncMessageEvent {
   conversationId: string;
@@ -22,47 +23,59 @@ export interface ParticipantFacts {
   relationship?: Relationship;
 }
 
-const MAX_CONVERSATIONS = 20_000;
-const SLICE = 20;
+const SLICE = 64;
 
+/**
+ * Scoring runs in a worker thread (another core) when `useWorker` is set, which the server does; tests and the
+ * CLI may run it inline. Either way the send path only queues.
+ */
 export function createAsyncStage(deps: {
   db: Db;
   describeParticipants: (conversationId: string) => Promise<ParticipantFacts>;
   onError: (err: unknown) => void;
+  useWorker?: boolean;
 }) {
-  let engine: TextEngine | null = null;
-  const states = new Map<string, RiskState>();
   const opened = new Set<string>();
+  const known = new Set<string>();
   const queue: AsyncMessageEvent[] = [];
   let running: Promise<void> | null = null;
+  let nextId = 1;
+  const waiting = new Map<number, { resolve: (r: WorkerResult) => void; reject: (e: unknown) => void }>();
+  let worker: Worker | null = null;
 
-  async function stateFor(conversationId: string): Promise<RiskState> {
-    const s = states.get(conversationId);
-    if (s) {
-      // Map order doubles as recency for the bound below.
-      states.delete(conversationId);
-      states.set(conversationId, s);
-      return s;
+  function score(req: WorkerRequest): Promise<WorkerResult> {
+    if (!deps.useWorker) return Promise.resolve(handle(req));
+    if (!worker) {
+      // The worker loads TypeScript through the same loader as the server; named by absolute URL so the
+      // server's working directory does not matter.
+      worker = new Worker(new URL('./async-worker-entry.mjs', import.meta.url));
+      worker.unref();
+      worker.on('message', (msg: { id: number; result?: WorkerResult; error?: string }) => {
+        const w = waiting.get(msg.id);
+        waiting.delete(msg.id);
+        if (!w) return;
+        if (msg.result) w.resolve(msg.result);
+        else w.reject(new Error(msg.error ?? 'scoring failed'));
+      });
+      worker.on('error', (err) => {
+        for (const w of waiting.values()) w.reject(err);
+        waiting.clear();
+        worker = null;
+        known.clear();
+      });
     }
-    const facts = await deps.describeParticipants(conversationId);
-    const fresh = createRiskState({ ageBands: facts.ageBands, relationship: facts.relationship });
-    states.set(conversationId, fresh);
-    if (states.size > MAX_CONVERSATIONS) states.delete(states.keys().next().value!);
-    return fresh;
+    const id = nextId++;
+    return new Promise((resolve, reject) => {
+      waiting.set(id, { resolve, reject });
+      worker!.postMessage({ id, req });
+    });
   }
 
   async function process(ev: AsyncMessageEvent) {
-    engine ??= createTextEngine();
-    const analysis = ev.text ? analyzeText(engine, ev.text) : { hits: [], modelScores: {} };
-    const state = await stateFor(ev.conversationId);
-    const result = scoreEvent(state, {
-      from: ev.senderId,
-      hits: analysis.hits.map((h) => ({ ruleId: h.ruleId, category: h.category, weight: h.weight, start: h.start, end: h.end })),
-      modelScores: analysis.modelScores,
-      at: ev.sentAt.getTime(),
-      hasMedia: ev.hasMedia,
-    });
-    states.set(ev.conversationId, result.state);
+    const event = { ...ev, sentAt: ev.sentAt.getTime() };
+    let result = await score({ event, facts: known.has(ev.conversationId) ? undefined : await deps.describeParticipants(ev.conversationId) });
+    if (result.needFacts) result = await score({ event, facts: await deps.describeParticipants(ev.conversationId) });
+    known.add(ev.conversationId);
     for (const action of result.actions) {
       // One open detection per conversation, harm and action kind: a conversation that keeps scoring high
       // escalates the existing case (review's job), it does not flood the queue.
@@ -85,14 +98,15 @@ export function createAsyncStage(deps: {
 
   async function drain() {
     while (queue.length > 0) {
-      for (const ev of queue.splice(0, SLICE)) {
+      const slice = queue.splice(0, SLICE);
+      // Events of one conversation stay in order (its risk window depends on order); slices run in sequence.
+      for (const ev of slice) {
         try {
           await process(ev);
         } catch (err) {
           deps.onError(err);
         }
       }
-      // Yield so sends and pushes are never starved by scoring.
       await new Promise((r) => setImmediate(r));
     }
   }
@@ -106,6 +120,11 @@ export function createAsyncStage(deps: {
     },
     async idle() {
       while (running) await running;
+    },
+    async close() {
+      await this.idle();
+      await worker?.terminate();
+      worker = null;
     },
   };
 }

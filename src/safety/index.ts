@@ -37,6 +37,7 @@ export interface Safety {
   /** Queues an acknowledged message for the asynchronous stage (conversation risk); returns at once. */
   afterCommit(event: AsyncMessageEvent): void;
   idle(): Promise<void>;
+  close(): Promise<void>;
   /**
    * The synchronous stage, within the send. Media carries the verdict computed at upload (known-content
    * matching); text risk rules (contact moving, secrecy, …) feed the asynchronous conversation scoring instead,
@@ -53,13 +54,16 @@ export async function createSafety(deps: {
   logEvent: (event: Record<string, unknown>) => Promise<unknown>;
   describeParticipants: (conversationId: string) => Promise<ParticipantFacts>;
   onError: (err: unknown) => void;
+  /** Score in a worker thread (the server does); inline otherwise. */
+  useWorker?: boolean;
 }): Promise<Safety> {
   const knownContent = await createKnownContent(deps);
-  const asyncStage = createAsyncStage({ db: deps.db, describeParticipants: deps.describeParticipants, onError: deps.onError });
+  const asyncStage = createAsyncStage({ db: deps.db, describeParticipants: deps.describeParticipants, onError: deps.onError, useWorker: deps.useWorker });
   return {
     knownContent,
     afterCommit: (event) => asyncStage.submit(event),
     idle: () => asyncStage.idle(),
+    close: () => asyncStage.close(),
     async checkSync(input) {
       if (input.mediaId) {
         return knownContent.verdictForMedia(deps.db, { mediaId: input.mediaId, conversationId: input.conversationId, senderId: input.senderId, senderIp: input.senderIp });

@@ -80,6 +80,7 @@ export async function makeHarness(db: Db, overrides: Partial<Config> = {}): Prom
     as: call,
     async close() {
       await services.messaging.idle();
+      await services.safety.close();
       await app.close();
     },
   };
