@@ -1,7 +1,8 @@
 // The content reader that access uses to serve a grant. Nothing else may call it: http routes reach content
 // only through access.readContent, which checks the grant and writes the audit entry before calling `read`.
 import type { MessagingContext } from './context.js';
-import { openMessage, type Pointer } from './content.js';
+import { openMessage } from './content.js';
+import type { MessageView } from './read.js';
 
 export interface ContentScope {
   conversationIds: string[];
@@ -18,17 +19,8 @@ export interface ScopeDescription {
   memberUserIds: string[];
 }
 
-export interface StaffMessageView {
-  id: string;
-  conversationId: string;
-  seq: number;
-  senderId: string;
-  sentAt: string;
-  text?: string;
-  pointer?: Pointer;
-  unsent: boolean;
-  contentUnavailable?: boolean;
-}
+/** What staff see through a grant: the member view without reply and hold markers. */
+export type StaffMessageView = Omit<MessageView, 'replyTo' | 'held' | 'media'>;
 
 export async function describeScope(ctx: MessagingContext, scope: ContentScope): Promise<ScopeDescription> {
   const ranges: ScopeDescription['ranges'] = [];
