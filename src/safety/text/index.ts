@@ -23,6 +23,8 @@ export interface TextScorer {
   version: string;
   categories: string[];
   score(text: string): Record<string, number>;
+  /** The same scores from text already normalised by normalizeText (saves normalising twice). */
+  scoreNormalized?(normalized: string): Record<string, number>;
   thresholds: Record<string, number>;
 }
 
@@ -58,7 +60,8 @@ export interface TextAnalysis {
 export function analyzeText(engine: TextEngine, text: string): TextAnalysis {
   const normalized = normalizeAll(text);
   const hits = evaluateRules(engine.rules, normalized);
-  const modelScores = engine.model ? engine.model.score(text) : {};
+  // The model's features are built from normalizeText's output, which is the folded view computed above.
+  const modelScores = engine.model ? (engine.model.scoreNormalized ? engine.model.scoreNormalized(normalized.folded.text) : engine.model.score(text)) : {};
   return { normalized, hits, modelScores };
 }
 
