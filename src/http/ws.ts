@@ -30,8 +30,12 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
+function writeFrame(c: Connection, text: string) {
+  if (c.socket.readyState === c.socket.OPEN) c.socket.send(text);
+}
+
 function send(c: Connection, frame: unknown) {
-  if (c.socket.readyState === c.socket.OPEN) c.socket.send(JSON.stringify(frame));
+  writeFrame(c, JSON.stringify(frame));
 }
 
 function errorFrame(ref: unknown, code: string, message: string) {
@@ -71,14 +75,15 @@ export function createGateway(services: AppServices): Gateway {
     }
   }
 
-  function deliver(c: Connection, seq: number, ev: Omit<InboxEventView, 'seq'>) {
+  /** `evTail` is the rendered event serialized once, minus its opening brace; each recipient adds its own seq. */
+  function deliver(c: Connection, seq: number, evTail: string) {
     if (seq <= c.lastSent) return;
     if (c.catchingUp || seq !== c.lastSent + 1) {
       // Out of order or missed: the database has everything, read from there.
       void catchUp(c);
       return;
     }
-    send(c, { type: 'event', seq, event: { seq, ...ev } });
+    writeFrame(c, `{"type":"event","seq":${seq},"event":{"seq":${seq},${evTail}}`);
     c.lastSent = seq;
   }
 
@@ -88,7 +93,9 @@ export function createGateway(services: AppServices): Gateway {
     if (targets.length === 0) return;
     void m.renderBusEvent(event.payload).then(
       (ev) => {
-        for (const [userId, seq] of targets) for (const c of byUser.get(userId) ?? []) deliver(c, seq, ev);
+        // Serialized once per event, not once per recipient device.
+        const evTail = JSON.stringify(ev).slice(1);
+        for (const [userId, seq] of targets) for (const c of byUser.get(userId) ?? []) deliver(c, seq, evTail);
       },
       (err) => log.error({ errCode: (err as { code?: string }).code }, 'render failed'),
     );
