@@ -145,6 +145,37 @@ for (const driver of await testDrivers()) {
       assert.equal(big.body.status, 'pending');
     });
 
+    await t.test('every non-grant staff route × every role → status, and every refusal logged', async () => {
+      const minorCase = await staff.child_safety.call('POST', '/staff/v1/cases', { subjectUserId: 'mz' });
+      assert.equal(minorCase.status, 201);
+      const R = roles;
+      const allow = (...who: string[]) => Object.fromEntries(R.map((r) => [r, who.includes(r)])) as Record<string, boolean>;
+      const table: { name: string; method: 'GET' | 'POST'; url: string; body?: unknown; okStatus: number; allowed: Record<string, boolean> }[] = [
+        { name: 'view adult case', method: 'GET', url: `/staff/v1/cases/${caseId}`, okStatus: 200, allowed: allow('moderator', 'senior_moderator', 'child_safety', 'legal', 'auditor') },
+        { name: 'view minor case', method: 'GET', url: `/staff/v1/cases/${minorCase.body.caseId}`, okStatus: 200, allowed: allow('senior_moderator', 'child_safety', 'legal', 'auditor') },
+        { name: 'open proactive case', method: 'POST', url: '/staff/v1/cases', body: { subjectUserId: 'ay' }, okStatus: 201, allowed: allow('senior_moderator', 'child_safety', 'legal') },
+        { name: 'open reported case', method: 'POST', url: '/staff/v1/cases', body: { subjectUserId: 'ay', reported: { conversationId: adults, fromSeq: 1, toSeq: 2, reportedBy: 'ax' } }, okStatus: 201, allowed: allow('moderator', 'senior_moderator', 'child_safety', 'legal') },
+        { name: 'view policies', method: 'GET', url: '/staff/v1/policies', okStatus: 200, allowed: allow('auditor', 'admin') },
+        { name: 'view hash banks', method: 'GET', url: '/staff/v1/banks', okStatus: 200, allowed: allow('senior_moderator', 'child_safety', 'auditor', 'admin') },
+        { name: 'who am I', method: 'GET', url: '/staff/v1/me', okStatus: 200, allowed: allow(...R) },
+      ];
+      for (const row of table) {
+        for (const r of R) {
+          const before = (await logEntries(h)).length;
+          const res = await staff[r].call(row.method, row.url, row.body);
+          if (row.allowed[r]) {
+            assert.equal(res.status, row.okStatus, `${row.name} as ${r}`);
+          } else {
+            assert.equal(res.status, 403, `${row.name} as ${r}`);
+            assert.equal(res.body.error.code, 'action_denied');
+            const after = await logEntries(h);
+            assert.equal(after.length, before + 1, `${row.name} as ${r}: the refusal is logged`);
+            assert.equal(after[after.length - 1].type, 'staff.action_denied');
+          }
+        }
+      }
+    });
+
     await t.test('policies: admins change them (logged), others cannot', async () => {
       const view = await staff.auditor.call('GET', '/staff/v1/policies');
       assert.equal(view.status, 200);
