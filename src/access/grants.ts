@@ -98,15 +98,15 @@ function grantResource(g: Pick<Grant, 'grantId' | 'staffId' | 'purpose' | 'caseI
   };
 }
 
-export async function getGrant(db: Queryable, grantId: string): Promise<Grant> {
+/** The grant and, kept out of its public view, the users whose messages it covers. */
+async function loadGrant(db: Queryable, grantId: string): Promise<{ grant: Grant; subjectUserIds: string[] }> {
   const r = await db.query<GrantRow>('SELECT * FROM access_grants WHERE grant_id = $1', [grantId]);
   if (!r.rows[0]) throw new DomainError(AccessErrors.grantNotFound, 'grant not found');
-  return toGrant(r.rows[0]);
+  return { grant: toGrant(r.rows[0]), subjectUserIds: r.rows[0].subject_user_ids };
 }
 
-async function subjectsOf(db: Queryable, grantId: string): Promise<string[]> {
-  const r = await db.query<{ subject_user_ids: string[] }>('SELECT subject_user_ids FROM access_grants WHERE grant_id = $1', [grantId]);
-  return r.rows[0]?.subject_user_ids ?? [];
+export async function getGrant(db: Queryable, grantId: string): Promise<Grant> {
+  return (await loadGrant(db, grantId)).grant;
 }
 
 export interface GrantRequestInput {
@@ -216,8 +216,9 @@ export interface ContentSelector {
 export async function readContent(deps: AccessDeps, staff: Staff, grantId: string, selector: ContentSelector) {
   const now = deps.now?.() ?? new Date();
   let g: Grant;
+  let subjectIds: string[];
   try {
-    g = await getGrant(deps.db, grantId);
+    ({ grant: g, subjectUserIds: subjectIds } = await loadGrant(deps.db, grantId));
   } catch (err) {
     await deps.audit.append({ type: 'grant.use_denied', grantId, staffId: staff.staffId, code: AccessErrors.grantNotFound, at: now.toISOString() });
     throw err;
@@ -244,7 +245,6 @@ export async function readContent(deps: AccessDeps, staff: Staff, grantId: strin
 
   const limit = Math.min(Math.max(selector.limit ?? 100, 1), MAX_READ_PAGE);
   const messageCount = await deps.reader.count(selector.conversationId, fromSeq, toSeq, limit);
-  const subjectIds = await subjectsOf(deps.db, grantId);
   const index = await deps.audit.append({
     type: 'content.read', grantId, staffId: staff.staffId, roles: staff.roles, purpose: g.purpose, caseId: g.caseId, legalRequestId: g.legalRequestId,
     conversation: deps.audit.pseudonym(selector.conversationId), fromSeq, toSeq, messageCount,

@@ -6,6 +6,7 @@ import type { Keyring } from '../crypto/index.js';
 import type { Bus, OutboxRelay } from '../events/index.js';
 import type { Db, Queryable } from '../storage/index.js';
 import type { KeyCache } from './keys.js';
+import type { SingleFlight } from './single-flight.js';
 
 export type MemberState = 'active' | 'pending' | 'declined' | 'left';
 
@@ -41,21 +42,16 @@ export interface MessagingContext {
   log: MessagingLogger;
   conversations: Map<string, ConversationInfo>;
   blocks: Map<string, Set<string>>;
+  /** Shared in-flight reads for the two caches above. */
+  loadingConversation: SingleFlight<ConversationInfo | null>;
+  loadingBlocks: SingleFlight<Set<string>>;
 }
-
-const loadingConversations = new WeakMap<MessagingContext, Map<string, Promise<ConversationInfo | null>>>();
 
 /** Cached conversation facts; concurrent misses for one id share a single database read. */
 export async function loadConversation(ctx: MessagingContext, conversationId: string, db: Queryable = ctx.db): Promise<ConversationInfo | null> {
   const cached = ctx.conversations.get(conversationId);
   if (cached) return cached;
-  let inflight = loadingConversations.get(ctx);
-  if (!inflight) loadingConversations.set(ctx, (inflight = new Map()));
-  const pending = inflight.get(conversationId);
-  if (pending) return pending;
-  const p = readConversation(ctx, conversationId, db).finally(() => inflight!.delete(conversationId));
-  inflight.set(conversationId, p);
-  return p;
+  return ctx.loadingConversation(conversationId, () => readConversation(ctx, conversationId, db));
 }
 
 async function readConversation(ctx: MessagingContext, conversationId: string, db: Queryable): Promise<ConversationInfo | null> {
@@ -94,19 +90,11 @@ async function readConversation(ctx: MessagingContext, conversationId: string, d
   return info;
 }
 
-const loadingBlocks = new WeakMap<MessagingContext, Map<string, Promise<Set<string>>>>();
-
 /** Users with a block between them and `userId`, in either direction (cached; concurrent misses share a read). */
 export async function blockedEitherWay(ctx: MessagingContext, userId: string): Promise<Set<string>> {
   const cached = ctx.blocks.get(userId);
   if (cached) return cached;
-  let inflight = loadingBlocks.get(ctx);
-  if (!inflight) loadingBlocks.set(ctx, (inflight = new Map()));
-  const pending = inflight.get(userId);
-  if (pending) return pending;
-  const p = readBlocks(ctx, userId).finally(() => inflight!.delete(userId));
-  inflight.set(userId, p);
-  return p;
+  return ctx.loadingBlocks(userId, () => readBlocks(ctx, userId));
 }
 
 async function readBlocks(ctx: MessagingContext, userId: string): Promise<Set<string>> {

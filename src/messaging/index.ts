@@ -17,6 +17,7 @@ import * as actions from './actions.js';
 import { loadConversation, type MessagingContext, type MessagingLogger } from './context.js';
 import * as conversations from './conversations.js';
 import { createKeyCache } from './keys.js';
+import { createSingleFlight } from './single-flight.js';
 import * as read from './read.js';
 import * as staffRead from './staff-read.js';
 import { createSendQueue, type CheckSync, type SendInput } from './send.js';
@@ -54,6 +55,8 @@ export function createMessaging(deps: MessagingDeps) {
     keys: createKeyCache(deps.db, deps.keyring, deps.config.keyEpochMs),
     conversations: new Map(),
     blocks: new Map(),
+    loadingConversation: createSingleFlight(),
+    loadingBlocks: createSingleFlight(),
   };
   const checkSync: CheckSync = (input) => deps.safety.checkSync(input);
   const queue = createSendQueue(ctx, {

@@ -3,6 +3,7 @@
 // or a shredded key) yields null: the content is unreadable here by design.
 import { newDataKey, unwrapDataKey, wrapDataKey, type Keyring } from '../crypto/index.js';
 import type { Db } from '../storage/index.js';
+import { createSingleFlight } from './single-flight.js';
 
 export interface KeyCache {
   epochAt(at: Date): number;
@@ -14,8 +15,8 @@ export interface KeyCache {
 
 export function createKeyCache(db: Db, keyring: Keyring, epochMs: number): KeyCache {
   const cache = new Map<string, Buffer | null>();
-  const loading = new Map<string, Promise<Buffer | null>>();
-  const creating = new Map<string, Promise<Buffer>>();
+  const loading = createSingleFlight<Buffer | null>();
+  const creating = createSingleFlight<Buffer>();
 
   const load = async (conversationId: string, epoch: number): Promise<Buffer | null> => {
     const r = await db.query<{ kek_id: string; wrapped: Uint8Array }>(
@@ -30,12 +31,7 @@ export function createKeyCache(db: Db, keyring: Keyring, epochMs: number): KeyCa
   const readKey = async (conversationId: string, epoch: number) => {
     const id = `${conversationId}:${epoch}`;
     if (cache.has(id)) return cache.get(id)!;
-    let p = loading.get(id);
-    if (!p) {
-      p = load(conversationId, epoch).finally(() => loading.delete(id));
-      loading.set(id, p);
-    }
-    const key = await p;
+    const key = await loading(id, () => load(conversationId, epoch));
     if (key) cache.set(id, key);
     return key;
   };
@@ -46,12 +42,7 @@ export function createKeyCache(db: Db, keyring: Keyring, epochMs: number): KeyCa
     async writeKey(conversationId, region, epoch) {
       const existing = await readKey(conversationId, epoch);
       if (existing) return existing;
-      const id = `${conversationId}:${epoch}`;
-      const inflight = creating.get(id);
-      if (inflight) return inflight;
-      const p = create(conversationId, region, epoch).finally(() => creating.delete(id));
-      creating.set(id, p);
-      return p;
+      return creating(`${conversationId}:${epoch}`, () => create(conversationId, region, epoch));
     },
   };
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { crc32 } from 'node:zlib';
+import { pngHeaderOnly } from '../../../test/support/png.js';
 import sharp from 'sharp';
 import { DomainError } from '../../errors.js';
 import {
@@ -29,24 +29,6 @@ function pattern(w: number, h: number): Buffer {
 async function png(w: number, h: number, channels: 3 | 4 = 3): Promise<Buffer> {
   const raw = channels === 3 ? pattern(w, h) : Buffer.alloc(w * h * 4, 200);
   return sharp(raw, { raw: { width: w, height: h, channels } }).png().toBuffer();
-}
-
-/** A PNG whose header claims width x height but holds no pixel data: a decompression-bomb shape. */
-function pngHeaderOnly(width: number, height: number): Buffer {
-  const chunk = (type: string, data: Buffer) => {
-    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-    const len = Buffer.alloc(4);
-    len.writeUInt32BE(data.length);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(body));
-    return Buffer.concat([len, body, crc]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr.set([8, 2, 0, 0, 0], 8); // 8-bit RGB
-  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  return Buffer.concat([signature, chunk('IHDR', ihdr), chunk('IDAT', Buffer.alloc(0)), chunk('IEND', Buffer.alloc(0))]);
 }
 
 async function rejectsWith(p: Promise<unknown>, code: string): Promise<void> {
