@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import type { Config } from './config/index.js';
 import { openLocalKeyring, type Keyring } from './crypto/index.js';
-import { createInProcessBus, createOutboxRelay, eventsMigrations } from './events/index.js';
+import { createInProcessBus, createOutboxRelay, eventsMigrations, type Bus } from './events/index.js';
 import { buildApp } from './http/app.js';
 import type { AppServices } from './http/services.js';
 import { createGateway } from './http/ws.js';
@@ -36,7 +36,7 @@ export function createLogger(config: Config, destination?: NodeJS.WritableStream
   return destination ? pino(options, destination as pino.DestinationStream) : pino(options);
 }
 
-export async function openServices(config: Config, opts: { log?: Logger; db?: Db; keyring?: Keyring; blobs?: BlobStore } = {}): Promise<AppServices & { close(): Promise<void> }> {
+export async function openServices(config: Config, opts: { log?: Logger; db?: Db; keyring?: Keyring; blobs?: BlobStore; bus?: Bus } = {}): Promise<AppServices & { close(): Promise<void> }> {
   const log = opts.log ?? createLogger(config);
   const db =
     opts.db ??
@@ -45,7 +45,7 @@ export async function openServices(config: Config, opts: { log?: Logger; db?: Db
       : await openDb({ driver: 'pglite', dataDir: join(config.dataDir, 'pglite') }));
   await runMigrations(db, allMigrations);
   const keyring = opts.keyring ?? openLocalKeyring(join(config.dataDir, 'keyring.json'));
-  const bus = createInProcessBus();
+  const bus = opts.bus ?? createInProcessBus();
   const relay = createOutboxRelay(db, bus, (err) => log.error({ err }, 'outbox publish failed'));
   const drained = await relay.drain();
   if (drained > 0) log.info({ events: drained }, 'published events left from an earlier run');
@@ -65,7 +65,9 @@ export async function openServices(config: Config, opts: { log?: Logger; db?: Db
     db, keyring, blobs, limits: { maxBytes: config.mediaMaxBytes, maxPixels: config.mediaMaxPixels }, logEvent: audit.append,
     describeParticipants: (conversationId) => describeParticipants(db, () => messaging, conversationId),
     onError: (err) => log.error({ err }, 'async safety stage failed'),
+    onSkipped: (count) => log.warn({ count }, 'async safety backlog full: messages left unscored'),
     useWorker: process.env.CUSTODIAN_SAFETY_INLINE !== '1',
+    asyncStage: { maxBacklog: config.safetyMaxBacklog, workerNice: config.safetyWorkerNice },
   });
   const messaging = createMessaging({ db, keyring, config, bus, relay, log: log.child({ component: 'messaging' }), safety, blobs });
   const access = await createAccess({ db, audit, reader: messaging.contentReader });

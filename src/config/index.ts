@@ -46,6 +46,10 @@ export interface Config {
   logOrigin: string;
   mediaMaxBytes: number;
   mediaMaxPixels: number;
+  /** Async safety stage: most messages waiting to be scored before further ones are skipped (and logged). */
+  safetyMaxBacklog: number;
+  /** Async safety stage: nice value of the scoring thread (0 = same priority as delivery). */
+  safetyWorkerNice: number;
 }
 
 export const defaultDmRules: DmRules = {
@@ -130,6 +134,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     logOrigin: env.CUSTODIAN_LOG_ORIGIN || 'custodian.local/log',
     mediaMaxBytes: int(env, 'CUSTODIAN_MEDIA_MAX_BYTES', 10 * 1024 * 1024, 1024, 100 * 1024 * 1024),
     mediaMaxPixels: int(env, 'CUSTODIAN_MEDIA_MAX_PIXELS', 40_000_000, 10_000, 268_000_000),
+    safetyMaxBacklog: int(env, 'CUSTODIAN_SAFETY_MAX_BACKLOG', 200_000, 1_000, 10_000_000),
+    safetyWorkerNice: int(env, 'CUSTODIAN_SAFETY_WORKER_NICE', 10, 0, 19),
   };
   if (!/^[\x21-\x7e]{1,200}$/.test(config.logOrigin) || config.logOrigin.includes('+')) {
     throw new ConfigError('CUSTODIAN_LOG_ORIGIN', 'must be one printable line without spaces or "+"');

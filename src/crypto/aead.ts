@@ -3,7 +3,8 @@
  * Sealed layout: version (1 byte, 0x01) || nonce (12) || ciphertext || tag (16). The AAD is not stored: the
  * caller rebuilds it from the row (conversation, message, sender), so a ciphertext moved to another row fails.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { randomInto } from './random.js';
 
 const VERSION = 0x01;
 const NONCE_BYTES = 12;
@@ -19,11 +20,17 @@ export class DecryptError extends Error {
 
 export function seal(key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Buffer {
   if (key.length !== 32) throw new Error('AES-256-GCM needs a 32-byte key');
-  const nonce = randomBytes(NONCE_BYTES);
-  const cipher = createCipheriv('aes-256-gcm', key, nonce);
+  // One output buffer, the nonce drawn straight into it: version || nonce || ciphertext || tag.
+  const out = Buffer.allocUnsafe(1 + NONCE_BYTES + plaintext.length + TAG_BYTES);
+  out[0] = VERSION;
+  randomInto(out, 1, NONCE_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', key, out.subarray(1, 1 + NONCE_BYTES));
   cipher.setAAD(aad);
-  const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-  return Buffer.concat([Buffer.from([VERSION]), nonce, body, cipher.getAuthTag()]);
+  let at = 1 + NONCE_BYTES;
+  at += cipher.update(plaintext).copy(out, at);
+  at += cipher.final().copy(out, at);
+  cipher.getAuthTag().copy(out, at);
+  return out;
 }
 
 export function open(key: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Buffer {

@@ -69,3 +69,21 @@ test('randomId is prefixed, sortable by time and unique', () => {
   assert.equal(new Set(ids).size, ids.length);
   assert.match(ids[0], /^m_[0-9a-z]{26}$/);
 });
+
+test('pooled random bytes never repeat across pool refills and fill exactly the asked range', async () => {
+  const { randomInto } = await import('./random.js');
+  const seen = new Set<string>();
+  // 3000 draws of 12 bytes cross several 4 KiB refills.
+  for (let i = 0; i < 3000; i++) {
+    const b = Buffer.alloc(14, 0xee);
+    randomInto(b, 1, 12);
+    assert.equal(b[0], 0xee);
+    assert.equal(b[13], 0xee);
+    const hex = b.subarray(1, 13).toString('hex');
+    assert.ok(!seen.has(hex), 'no 96-bit draw repeats');
+    seen.add(hex);
+  }
+  const big = Buffer.alloc(5000);
+  randomInto(big, 0, 5000);
+  assert.ok(big.subarray(4000).some((x) => x !== 0), 'large draws are filled too');
+});

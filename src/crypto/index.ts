@@ -6,6 +6,7 @@
  * Never: log or throw with key material, plaintext or ciphertext in a message.
  */
 import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { randomInto } from './random.js';
 
 export { seal, open, aadOf, DecryptError } from './aead.js';
 export { openLocalKeyring, memoryKeyring, type Keyring, type RegionKey, type SigningKey } from './keyring.js';
@@ -32,7 +33,7 @@ const B32 = '0123456789abcdefghjkmnpqrstvwxyz';
 export function randomId(prefix: string): string {
   const bytes = Buffer.alloc(16);
   bytes.writeUIntBE(Date.now(), 0, 6);
-  randomBytes(10).copy(bytes, 6);
+  randomInto(bytes, 6, 10);
   let bits = 0;
   let value = 0;
   let out = '';

@@ -78,9 +78,9 @@ export async function buildApp(services: AppServices, opts: { https?: { cert: Bu
     },
   });
 
-  app.get('/healthz', { schema: { tags: ['ops'], response: { 200: Type.Object({ ok: Type.Boolean(), driver: Type.String() }) } } }, async () => {
+  app.get('/healthz', { schema: { tags: ['ops'], response: { 200: Type.Object({ ok: Type.Boolean(), driver: Type.String(), safetyBacklog: Type.Integer({ description: 'messages acknowledged but not yet scored by the asynchronous safety stage' }) }) } } }, async () => {
     await services.db.query('SELECT 1');
-    return { ok: true, driver: services.db.driver };
+    return { ok: true, driver: services.db.driver, safetyBacklog: services.safety.backlog() };
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 

@@ -19,6 +19,8 @@ interface Connection {
   /** Set when events arrived during a catch-up: read again before going live. */
   catchUpAgain: boolean;
   closeTimer: NodeJS.Timeout | null;
+  /** The raw socket is corked until the end of this event-loop turn (see writeFrame). */
+  corked: boolean;
 }
 
 const MAX_FRAME_BYTES = 64 * 1024;
@@ -30,8 +32,41 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
+// Frames written to one connection in one event-loop turn leave in one write: a commit batch fans out several
+// events to the same device (its partner's messages, the echo of its own, the `sent` answer), and one syscall per
+// frame would cost more than the frames themselves. The raw socket is corked on the first frame of a turn and
+// uncorked once the turn's callbacks and promise jobs have run (setImmediate), so nothing waits longer than that.
+const corked: Connection[] = [];
+let uncorkScheduled = false;
+
+function uncorkAll() {
+  uncorkScheduled = false;
+  for (const c of corked.splice(0)) {
+    c.corked = false;
+    rawSocket(c)?.uncork();
+  }
+}
+
+/** ws keeps its net.Socket in a private field; without it there is no way to cork the transport ws writes to. */
+function rawSocket(c: Connection): Duplex | undefined {
+  return (c.socket as unknown as { _socket?: Duplex })._socket;
+}
+
 function writeFrame(c: Connection, text: string) {
-  if (c.socket.readyState === c.socket.OPEN) c.socket.send(text);
+  if (c.socket.readyState !== c.socket.OPEN) return;
+  if (!c.corked) {
+    const raw = rawSocket(c);
+    if (raw) {
+      raw.cork();
+      c.corked = true;
+      corked.push(c);
+      if (!uncorkScheduled) {
+        uncorkScheduled = true;
+        setImmediate(uncorkAll);
+      }
+    }
+  }
+  c.socket.send(text);
 }
 
 function send(c: Connection, frame: unknown) {
@@ -224,7 +259,7 @@ export function createGateway(services: AppServices): Gateway {
 
   async function attach(socket: WebSocket, device: UserTokenClaims, after: number | null, expiresAt: number | null): Promise<Connection> {
     const start = after ?? (await m.deviceCursor(device.userId, device.deviceId));
-    const c: Connection = { socket, device, lastSent: start, catchingUp: false, catchUpAgain: false, closeTimer: null };
+    const c: Connection = { socket, device, lastSent: start, catchingUp: false, catchUpAgain: false, closeTimer: null, corked: false };
     let set = byUser.get(device.userId);
     if (!set) byUser.set(device.userId, (set = new Set()));
     set.add(c);

@@ -44,7 +44,7 @@ export async function unsendMessage(ctx: MessagingContext, conversationId: strin
     );
     if (u.rows.length === 0) return [];
     await tx.query('DELETE FROM msg_reactions WHERE message_id = $1', [messageId]);
-    return emitInboxEvent(tx, { kind: 'message_unsent', conversationId, refId: messageId, data: { seq: row.seq }, recipients: audience(conv) });
+    return emitInboxEvent(ctx.relay, tx, { kind: 'message_unsent', conversationId, refId: messageId, data: { seq: row.seq }, recipients: audience(conv) });
   });
   ctx.relay.publishCommitted(outbox);
 }
@@ -74,7 +74,7 @@ export async function setReaction(ctx: MessagingContext, conversationId: string,
       const d = await tx.query('DELETE FROM msg_reactions WHERE message_id = $1 AND user_id = $2 RETURNING 1', [messageId, userId]);
       if (d.rows.length === 0) return [];
     }
-    return emitInboxEvent(tx, {
+    return emitInboxEvent(ctx.relay, tx, {
       kind: 'reaction',
       conversationId,
       refId: messageId,
@@ -103,7 +103,7 @@ export async function markRead(ctx: MessagingContext, conversationId: string, us
     if (member) member.lastReadSeq = readSeq;
     // Pending (request) recipients do not tell the sender they read it: accepting is what reveals presence.
     const recipients = conv.members.get(userId)?.state === 'pending' ? [userId] : audience(conv);
-    return emitInboxEvent(tx, { kind: 'read', conversationId, refId: null, data: { userId, seq: readSeq }, recipients });
+    return emitInboxEvent(ctx.relay, tx, { kind: 'read', conversationId, refId: null, data: { userId, seq: readSeq }, recipients });
   });
   ctx.relay.publishCommitted(outbox);
 }

@@ -145,7 +145,7 @@ export async function createConversation(
        SELECT $1, u, s, r FROM unnest($2::text[], $3::text[], $4::text[]) AS x(u, s, r)`,
       [conversationId, members, members.map((u) => (u === creatorId ? 'active' : states.get(u)!)), members.map((u) => (u === creatorId ? 'owner' : 'member'))],
     );
-    return emitInboxEvent(tx, {
+    return emitInboxEvent(ctx.relay, tx, {
       kind: 'conversation',
       conversationId,
       refId: null,
@@ -170,7 +170,7 @@ async function setMemberState(ctx: MessagingContext, conversationId: string, use
        FROM msg_conversations c WHERE m.conversation_id = $1 AND m.user_id = $2 AND c.conversation_id = m.conversation_id`,
       [conversationId, userId, state],
     );
-    return emitInboxEvent(tx, {
+    return emitInboxEvent(ctx.relay, tx, {
       kind: 'conversation',
       conversationId,
       refId: null,

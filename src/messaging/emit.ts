@@ -1,9 +1,10 @@
 // Writes one event into several users' inboxes and the outbox, inside the caller's transaction.
-import { writeOutbox, type OutboxRow } from '../events/index.js';
+import type { OutboxRelay, OutboxRow } from '../events/index.js';
 import type { Queryable } from '../storage/index.js';
 import { appendInbox, type InboxKind } from './inbox.js';
 
 export async function emitInboxEvent(
+  relay: OutboxRelay,
   tx: Queryable,
   e: { kind: InboxKind; conversationId: string; refId: string | null; data: Record<string, unknown> | null; recipients: string[]; extra?: Record<string, unknown> },
 ): Promise<OutboxRow[]> {
@@ -13,7 +14,7 @@ export async function emitInboxEvent(
     tx,
     recipients.map((userId) => ({ userId, kind: e.kind, conversationId: e.conversationId, refId: e.refId, data: e.data })),
   );
-  return writeOutbox(tx, [
+  return relay.write(tx, [
     {
       topic: 'inbox',
       payload: {

@@ -5,8 +5,8 @@
 import { randomId } from '../crypto/index.js';
 import { DomainError } from '../errors.js';
 import type { SyncVerdict } from '../safety/index.js';
-import { writeOutbox, type BusEvent } from '../events/index.js';
-import type { Queryable } from '../storage/index.js';
+import type { BusEvent, OutboxRow } from '../events/index.js';
+import type { Db, Queryable, QueryResult, SqlValue } from '../storage/index.js';
 import { blockedEitherWay, loadConversation, type ConversationInfo, type MessagingContext } from './context.js';
 import { sealMessage, type MessageContent, type Pointer } from './content.js';
 import { MessagingErrors } from './errors.js';
@@ -77,6 +77,40 @@ function validateContent(ctx: MessagingContext, input: SendInput): MessageConten
   }
   return content;
 }
+
+const RETRYABLE = new Set(['40001', '40P01']);
+
+/** A single statement is its own transaction; like Db.tx, it is retried on a serialization failure or deadlock. */
+async function queryWithRetry<Row>(db: Db, sql: string, params: SqlValue[]): Promise<QueryResult<Row>> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await db.query<Row>(sql, params);
+    } catch (err) {
+      if (attempt < 5 && RETRYABLE.has((err as { code?: string }).code ?? '')) continue;
+      throw err;
+    }
+  }
+}
+
+/**
+ * The batch's outbox row, built in the statement because only the statement knows the sequence numbers. It holds
+ * the same events the writer publishes from memory after commit (commitBatch); it is read only if the process dies
+ * between commit and publish, and written only when the bus needs an outbox (events/).
+ */
+const OUTBOX_CTES = `,
+         -- MATERIALIZED: computed once, not once per outer row if the planner were to inline it into a nested loop.
+         deliveries AS MATERIALIZED (SELECT ord, json_agg(json_build_array(uid, useq) ORDER BY fo) AS d FROM fanseq GROUP BY ord),
+         outbox AS (
+           INSERT INTO events_outbox (topic, payloads)
+           SELECT 'inbox', json_agg(json_build_object(
+             'kind', 'message', 'conversationId', nb.conv, 'deliveries', dl.d,
+             'message', json_build_object('id', nb.mid, 'seq', nb.seq, 'senderId', nb.snd, 'sentAt', nb.at, 'keyEpoch', nb.ep,
+               'ct', nb.ct, 'replyTo', nb.rt)
+           ) ORDER BY nb.ord)
+           FROM numbered nb JOIN deliveries dl ON dl.ord = nb.ord
+           HAVING count(*) > 0
+           RETURNING id
+         )`;
 
 async function findExisting(db: Queryable, input: SendInput): Promise<SendResult | null> {
   const r = await db.query<{ message_id: string; conversation_id: string; seq: number; created_at: Date }>(
@@ -262,9 +296,9 @@ export function createSendQueue(
       candidates.push(p);
     }
 
-    let results = new Map<Pending, SendResult>();
-    let dupAnswers: [Pending, SendResult][] = [];
-    let outboxRows: Awaited<ReturnType<typeof writeOutbox>> = [];
+    const results = new Map<Pending, SendResult>();
+    const dupAnswers: [Pending, SendResult][] = [];
+    let outboxRows: OutboxRow[] = [];
     if (candidates.length > 0) {
       const blockedBySender = new Map<string, Set<string>>();
       for (const p of candidates) {
@@ -282,122 +316,135 @@ export function createSendQueue(
         }
         return list;
       });
-      outboxRows = await ctx.db.tx(async (tx) => {
-        // This callback may run again after a serialization failure: it only fills fresh local state.
-        results = new Map();
-        dupAnswers = [];
-        const r = await tx.query<{ k: string; a: string | null; b: string | null; n: number; at: Date | null }>(
-          `WITH input AS (
-             SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[],
-               $9::text[], $10::text[], $11::timestamptz[]) AS x(ord, conv, mid, snd, dev, cmid, ep, ct, rt, st, at)
-           ),
-           dup AS (
-             SELECT i.ord, m.message_id, m.conversation_id, m.seq, m.created_at FROM input i JOIN msg_messages m
-               ON m.sender_id = i.snd AND m.sender_device_id = i.dev AND m.client_message_id = i.cmid
-           ),
-           fresh AS (SELECT i.* FROM input i WHERE NOT EXISTS (SELECT 1 FROM dup d WHERE d.ord = i.ord)),
-           counts AS (SELECT conv, count(*)::int8 AS n FROM fresh GROUP BY conv),
-           locked AS (
-             SELECT c.conversation_id FROM msg_conversations c WHERE c.conversation_id IN (SELECT conv FROM counts)
-             ORDER BY c.conversation_id FOR UPDATE
-           ),
-           bumped AS (
-             UPDATE msg_conversations c SET last_seq = c.last_seq + counts.n FROM counts
-             WHERE c.conversation_id = counts.conv AND c.conversation_id IN (SELECT conversation_id FROM locked)
-             RETURNING c.conversation_id AS conv, c.last_seq - counts.n AS base
-           ),
-           numbered AS (
-             SELECT f.*, b.base + row_number() OVER (PARTITION BY f.conv ORDER BY f.ord) AS seq FROM fresh f JOIN bumped b ON b.conv = f.conv
-           ),
-           ins AS (
-             INSERT INTO msg_messages (conversation_id, seq, message_id, sender_id, sender_device_id, client_message_id,
-               key_epoch, body_ct, reply_to, state, created_at)
-             SELECT conv, seq, mid, snd, dev, cmid, ep, decode(ct, 'hex'), rt, st, at FROM numbered
-             RETURNING 1
-           ),
-           fan AS (SELECT y.ord, y.uid FROM unnest($12::int[], $13::text[]) AS y(ord, uid) JOIN fresh f ON f.ord = y.ord),
-           ucounts AS (SELECT uid, count(*)::int8 AS n FROM fan GROUP BY uid),
-           useq AS (
-             INSERT INTO msg_user_seq (user_id, last_seq) SELECT uid, n FROM ucounts ORDER BY uid
-             ON CONFLICT (user_id) DO UPDATE SET last_seq = msg_user_seq.last_seq + EXCLUDED.last_seq
-             RETURNING user_id, last_seq
-           ),
-           inbox AS (
-             INSERT INTO msg_inbox (user_id, seq, kind, conversation_id, ref_id, data)
-             SELECT f.uid, u.last_seq - uc.n + row_number() OVER (PARTITION BY f.uid ORDER BY f.ord), 'message', nb.conv, nb.mid, NULL
-             FROM fan f JOIN useq u ON u.user_id = f.uid JOIN ucounts uc ON uc.uid = f.uid JOIN numbered nb ON nb.ord = f.ord
-             RETURNING 1
-           )
-           SELECT 'dup' AS k, ord::text AS a, message_id AS b, seq AS n, created_at AS at FROM dup
-           UNION ALL SELECT 'conv', conv, NULL, base, NULL FROM bumped
-           UNION ALL SELECT 'user', user_id, NULL, last_seq, NULL FROM useq
-           UNION ALL SELECT 'rows', NULL, NULL, (SELECT count(*) FROM ins) + (SELECT count(*) FROM inbox), NULL`,
-          [
-            candidates.map((_, i) => i),
-            candidates.map((p) => p.input.conversationId),
-            candidates.map((p) => p.messageId),
-            candidates.map((p) => p.input.senderId),
-            candidates.map((p) => p.input.deviceId),
-            candidates.map((p) => p.input.clientMessageId),
-            candidates.map((p) => p.epoch),
-            candidates.map((p) => p.bodyCt.toString('hex')),
-            candidates.map((p) => p.input.replyTo ?? null) as string[],
-            candidates.map((p) => p.state),
-            candidates.map((p) => p.sentAt.toISOString()),
-            fanOrd,
-            fanUser,
-          ],
-        );
-        // Re-derive, in the same order as the statement, the numbers it assigned.
-        const dups = new Map<number, SendResult>();
-        const convBase = new Map<string, number>();
-        const userLast = new Map<string, number>();
-        for (const row of r.rows) {
-          if (row.k === 'dup') dups.set(Number(row.a), { id: row.b!, conversationId: candidates[Number(row.a)].input.conversationId, seq: Number(row.n), sentAt: row.at! });
-          else if (row.k === 'conv') convBase.set(row.a!, Number(row.n));
-          else if (row.k === 'user') userLast.set(row.a!, Number(row.n));
-        }
-        const seqs: number[] = [];
-        const nextConv = new Map<string, number>();
-        const userCount = new Map<string, number>();
-        candidates.forEach((p, i) => {
-          if (dups.has(i)) return;
-          const c = p.input.conversationId;
-          const s = (nextConv.get(c) ?? convBase.get(c)!) + 1;
-          nextConv.set(c, s);
-          seqs[i] = s;
-          for (const u of recipients[i]) userCount.set(u, (userCount.get(u) ?? 0) + 1);
-        });
-        const nextUser = new Map<string, number>();
-        for (const [u, n] of userCount) nextUser.set(u, userLast.get(u)! - n);
-        const events: BusEvent[] = [];
-        candidates.forEach((p, i) => {
-          const dup = dups.get(i);
-          if (dup) {
-            dupAnswers.push([p, dup]);
-            return;
-          }
-          const deliveries: [string, number][] = recipients[i].map((u) => {
-            const s = nextUser.get(u)! + 1;
-            nextUser.set(u, s);
-            return [u, s];
-          });
-          events.push({
-            topic: 'inbox',
-            payload: {
-              kind: 'message',
-              conversationId: p.input.conversationId,
-              deliveries,
-              message: {
-                id: p.messageId, seq: seqs[i], senderId: p.input.senderId, sentAt: p.sentAt.toISOString(), keyEpoch: p.epoch,
-                ct: p.bodyCt.toString('base64'), replyTo: p.input.replyTo ?? null,
-              },
-            },
-          });
-          results.set(p, { id: p.messageId, conversationId: p.input.conversationId, seq: seqs[i], sentAt: p.sentAt });
-        });
-        return writeOutbox(tx, events);
+      // One statement, so one round trip and no transaction held open across event-loop turns: the row locks
+      // that order sequence numbers are held only while PostgreSQL runs it and commits.
+      const r = await queryWithRetry<{ k: string; a: string | null; b: string | null; n: number; at: Date | null }>(
+        ctx.db,
+        `WITH input AS (
+           SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[],
+             $9::text[], $10::text[], $11::text[]) AS x(ord, conv, mid, snd, dev, cmid, ep, ct, rt, st, at)
+         ),
+         dup AS (
+           -- One index probe per input row (LATERAL ... LIMIT 1): a join here lets the planner pick a hash join
+           -- over a sequential scan of every message ever sent, which grows with the table.
+           SELECT i.ord, m.message_id, m.conversation_id, m.seq, m.created_at FROM input i CROSS JOIN LATERAL (
+             SELECT message_id, conversation_id, seq, created_at FROM msg_messages
+             WHERE sender_id = i.snd AND sender_device_id = i.dev AND client_message_id = i.cmid LIMIT 1
+           ) m
+         ),
+         fresh AS (SELECT i.* FROM input i WHERE NOT EXISTS (SELECT 1 FROM dup d WHERE d.ord = i.ord)),
+         counts AS (SELECT conv, count(*)::int8 AS n FROM fresh GROUP BY conv),
+         locked AS (
+           SELECT c.conversation_id FROM msg_conversations c WHERE c.conversation_id IN (SELECT conv FROM counts)
+           ORDER BY c.conversation_id FOR UPDATE
+         ),
+         bumped AS (
+           UPDATE msg_conversations c SET last_seq = c.last_seq + counts.n FROM counts
+           WHERE c.conversation_id = counts.conv AND c.conversation_id IN (SELECT conversation_id FROM locked)
+           RETURNING c.conversation_id AS conv, c.last_seq - counts.n AS base
+         ),
+         numbered AS (
+           SELECT f.*, b.base + row_number() OVER (PARTITION BY f.conv ORDER BY f.ord) AS seq FROM fresh f JOIN bumped b ON b.conv = f.conv
+         ),
+         ins AS (
+           INSERT INTO msg_messages (conversation_id, seq, message_id, sender_id, sender_device_id, client_message_id,
+             key_epoch, body_ct, reply_to, state, created_at)
+           SELECT conv, seq, mid, snd, dev, cmid, ep, decode(ct, 'base64'), rt, st, at::timestamptz FROM numbered
+           RETURNING 1
+         ),
+         fan AS (
+           SELECT y.ord, y.uid, y.fo FROM unnest($12::int[], $13::text[]) WITH ORDINALITY AS y(ord, uid, fo)
+           JOIN fresh f ON f.ord = y.ord
+         ),
+         ucounts AS (SELECT uid, count(*)::int8 AS n FROM fan GROUP BY uid),
+         useq AS (
+           INSERT INTO msg_user_seq (user_id, last_seq) SELECT uid, n FROM ucounts ORDER BY uid
+           ON CONFLICT (user_id) DO UPDATE SET last_seq = msg_user_seq.last_seq + EXCLUDED.last_seq
+           RETURNING user_id, last_seq
+         ),
+         fanseq AS (
+           SELECT f.ord, f.uid, f.fo, nb.conv, nb.mid, u.last_seq - uc.n + row_number() OVER (PARTITION BY f.uid ORDER BY f.ord) AS useq
+           FROM fan f JOIN useq u ON u.user_id = f.uid JOIN ucounts uc ON uc.uid = f.uid JOIN numbered nb ON nb.ord = f.ord
+         ),
+         inbox AS (
+           INSERT INTO msg_inbox (user_id, seq, kind, conversation_id, ref_id, data)
+           SELECT uid, useq, 'message', conv, mid, NULL FROM fanseq
+           RETURNING 1
+         )${ctx.relay.persists ? OUTBOX_CTES : ''}
+         SELECT 'dup' AS k, ord::text AS a, message_id AS b, seq AS n, created_at AS at FROM dup
+         UNION ALL SELECT 'conv', conv, NULL, base, NULL FROM bumped
+         UNION ALL SELECT 'user', user_id, NULL, last_seq, NULL FROM useq
+         ${ctx.relay.persists ? "UNION ALL SELECT 'outbox', NULL, NULL, id, NULL FROM outbox" : ''}
+         UNION ALL SELECT 'rows', NULL, NULL, (SELECT count(*) FROM ins) + (SELECT count(*) FROM inbox), NULL`,
+        // Arrays, not one JSON document: PostgreSQL sizes an unnest of array parameters when it plans, while a
+        // JSON record set is always guessed at 100 rows, which sends the joins below into nested loops.
+        [
+          candidates.map((_, i) => i),
+          candidates.map((p) => p.input.conversationId),
+          candidates.map((p) => p.messageId),
+          candidates.map((p) => p.input.senderId),
+          candidates.map((p) => p.input.deviceId),
+          candidates.map((p) => p.input.clientMessageId),
+          candidates.map((p) => p.epoch),
+          candidates.map((p) => p.bodyCt.toString('base64')),
+          candidates.map((p) => p.input.replyTo ?? null) as string[],
+          candidates.map((p) => p.state),
+          candidates.map((p) => p.sentAt.toISOString()),
+          fanOrd,
+          fanUser,
+        ],
+      );
+      // Re-derive, in the same order as the statement, the numbers it assigned.
+      const dups = new Map<number, SendResult>();
+      const convBase = new Map<string, number>();
+      const userLast = new Map<string, number>();
+      let outboxId: number | null = null;
+      for (const row of r.rows) {
+        if (row.k === 'dup') dups.set(Number(row.a), { id: row.b!, conversationId: candidates[Number(row.a)].input.conversationId, seq: Number(row.n), sentAt: row.at! });
+        else if (row.k === 'conv') convBase.set(row.a!, Number(row.n));
+        else if (row.k === 'user') userLast.set(row.a!, Number(row.n));
+        else if (row.k === 'outbox') outboxId = Number(row.n);
+      }
+      const seqs: number[] = [];
+      const nextConv = new Map<string, number>();
+      const userCount = new Map<string, number>();
+      candidates.forEach((p, i) => {
+        if (dups.has(i)) return;
+        const c = p.input.conversationId;
+        const s = (nextConv.get(c) ?? convBase.get(c)!) + 1;
+        nextConv.set(c, s);
+        seqs[i] = s;
+        for (const u of recipients[i]) userCount.set(u, (userCount.get(u) ?? 0) + 1);
       });
+      const nextUser = new Map<string, number>();
+      for (const [u, n] of userCount) nextUser.set(u, userLast.get(u)! - n);
+      const events: BusEvent[] = [];
+      candidates.forEach((p, i) => {
+        const dup = dups.get(i);
+        if (dup) {
+          dupAnswers.push([p, dup]);
+          return;
+        }
+        const deliveries: [string, number][] = recipients[i].map((u) => {
+          const s = nextUser.get(u)! + 1;
+          nextUser.set(u, s);
+          return [u, s];
+        });
+        events.push({
+          topic: 'inbox',
+          payload: {
+            kind: 'message',
+            conversationId: p.input.conversationId,
+            deliveries,
+            message: {
+              id: p.messageId, seq: seqs[i], senderId: p.input.senderId, sentAt: p.sentAt.toISOString(), keyEpoch: p.epoch,
+              ct: p.bodyCt.toString('base64'), replyTo: p.input.replyTo ?? null,
+            },
+          },
+        });
+        results.set(p, { id: p.messageId, conversationId: p.input.conversationId, seq: seqs[i], sentAt: p.sentAt });
+      });
+      if (events.length > 0) outboxRows = [{ id: outboxId, events }];
       // Committed: the counters the allowance reads can move now.
       for (const [conv, used] of allowanceUsed) {
         for (const [u, n] of used) conv.sentWhilePending.set(u, (conv.sentWhilePending.get(u) ?? 0) + n);

@@ -1,7 +1,9 @@
 // The async safety stage's worker thread: text analysis (normalise, rules, model) and conversation risk windows
 // run here, on another core, so scoring never competes with sends on the server's event loop. Plaintext arrives
-// by message passing and is dropped once scored; only hits, scores and recommended actions go back.
-import { parentPort } from 'node:worker_threads';
+// by message passing and is dropped once scored; only scores and recommended actions go back, and only for
+// events that have some (most messages score nothing worth recording).
+import { setPriority } from 'node:os';
+import { parentPort, workerData } from 'node:worker_threads';
 import { createRiskState, scoreEvent, type RiskAction, type RiskState } from './risk/index.js';
 import { analyzeText, createTextEngine, type TextEngine } from './text/index.js';
 import type { AsyncMessageEvent, ParticipantFacts } from './async-stage.js';
@@ -12,6 +14,8 @@ export interface WorkerRequest {
 }
 
 export interface WorkerResult {
+  /** the event's position in the batch it came in */
+  index: number;
   conversationId: string;
   messageId: string;
   senderId: string;
@@ -26,11 +30,11 @@ const MAX_CONVERSATIONS = 20_000;
 let engine: TextEngine | null = null;
 const states = new Map<string, RiskState>();
 
-export function handle(req: WorkerRequest): WorkerResult {
+function handle(req: WorkerRequest, index: number): WorkerResult {
   const ev = req.event;
   let state = states.get(ev.conversationId);
   if (!state) {
-    if (!req.facts) return { conversationId: ev.conversationId, messageId: ev.messageId, senderId: ev.senderId, actions: [], scores: {}, flagged: [], signals: [], needFacts: true };
+    if (!req.facts) return { index, conversationId: ev.conversationId, messageId: ev.messageId, senderId: ev.senderId, actions: [], scores: {}, flagged: [], signals: [], needFacts: true };
     state = createRiskState({ ageBands: req.facts.ageBands, relationship: req.facts.relationship });
   }
   states.delete(ev.conversationId);
@@ -46,16 +50,47 @@ export function handle(req: WorkerRequest): WorkerResult {
   states.set(ev.conversationId, result.state);
   if (states.size > MAX_CONVERSATIONS) states.delete(states.keys().next().value!);
   return {
-    conversationId: ev.conversationId, messageId: ev.messageId, senderId: ev.senderId,
+    index, conversationId: ev.conversationId, messageId: ev.messageId, senderId: ev.senderId,
     actions: result.actions, scores: result.scores, flagged: result.flagged, signals: result.signals,
   };
 }
 
+/**
+ * Scores a batch in order and returns the results worth sending back: events with actions, and needFacts for a
+ * conversation whose window is missing here. Once a conversation needs facts, its later events in the batch need
+ * them too (they must be scored after the first, in order).
+ */
+export function handleBatch(reqs: WorkerRequest[]): WorkerResult[] {
+  const out: WorkerResult[] = [];
+  const missing = new Set<string>();
+  reqs.forEach((req, index) => {
+    const conversationId = req.event.conversationId;
+    if (missing.has(conversationId) && !req.facts) {
+      out.push({ index, conversationId, messageId: req.event.messageId, senderId: req.event.senderId, actions: [], scores: {}, flagged: [], signals: [], needFacts: true });
+      return;
+    }
+    missing.delete(conversationId);
+    const r = handle(req, index);
+    if (r.needFacts) missing.add(conversationId);
+    if (r.needFacts || r.actions.length > 0) out.push(r);
+  });
+  return out;
+}
+
 if (parentPort) {
   const port = parentPort;
-  port.on('message', (msg: { id: number; req: WorkerRequest }) => {
+  const nice = (workerData as { nice?: number } | null)?.nice;
+  if (nice) {
     try {
-      port.postMessage({ id: msg.id, result: handle(msg.req) });
+      // On Linux this lowers this thread only: sends and deliveries on the main thread keep the CPU first.
+      setPriority(nice);
+    } catch {
+      // Not permitted here (some containers): scoring still runs, at normal priority.
+    }
+  }
+  port.on('message', (msg: { id: number; reqs: WorkerRequest[] }) => {
+    try {
+      port.postMessage({ id: msg.id, results: handleBatch(msg.reqs) });
     } catch {
       port.postMessage({ id: msg.id, error: 'scoring failed' });
     }

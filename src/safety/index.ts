@@ -36,6 +36,8 @@ export interface Safety {
   knownContent: KnownContent;
   /** Queues an acknowledged message for the asynchronous stage (conversation risk); returns at once. */
   afterCommit(event: AsyncMessageEvent): void;
+  /** Messages acknowledged but not yet scored by the asynchronous stage. */
+  backlog(): number;
   idle(): Promise<void>;
   close(): Promise<void>;
   /**
@@ -56,12 +58,24 @@ export async function createSafety(deps: {
   onError: (err: unknown) => void;
   /** Score in a worker thread (the server does); inline otherwise. */
   useWorker?: boolean;
+  /** Told how many messages went unscored because the backlog was full. */
+  onSkipped?: (count: number) => void;
+  asyncStage?: { maxBacklog: number; workerNice: number };
 }): Promise<Safety> {
   const knownContent = await createKnownContent(deps);
-  const asyncStage = createAsyncStage({ db: deps.db, describeParticipants: deps.describeParticipants, onError: deps.onError, useWorker: deps.useWorker });
+  const asyncStage = createAsyncStage({
+    db: deps.db,
+    describeParticipants: deps.describeParticipants,
+    onError: deps.onError,
+    onSkipped: deps.onSkipped,
+    useWorker: deps.useWorker,
+    maxBacklog: deps.asyncStage?.maxBacklog,
+    workerNice: deps.asyncStage?.workerNice,
+  });
   return {
     knownContent,
     afterCommit: (event) => asyncStage.submit(event),
+    backlog: () => asyncStage.backlog(),
     idle: () => asyncStage.idle(),
     close: () => asyncStage.close(),
     async checkSync(input) {

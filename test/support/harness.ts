@@ -9,6 +9,7 @@ import { buildApp } from '../../src/http/app.js';
 import { createPlatformKey, createStaff, totpCode } from '../../src/identity/index.js';
 import { createLogger, openServices } from '../../src/server.js';
 import type { Db } from '../../src/storage/index.js';
+import type { Bus } from '../../src/events/index.js';
 
 export interface Harness {
   app: FastifyInstance;
@@ -25,7 +26,7 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function makeHarness(db: Db, overrides: Partial<Config> = {}): Promise<Harness> {
+export async function makeHarness(db: Db, overrides: Partial<Config> = {}, opts: { bus?: Bus } = {}): Promise<Harness> {
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk, _enc, cb) {
@@ -35,7 +36,7 @@ export async function makeHarness(db: Db, overrides: Partial<Config> = {}): Prom
   });
   const config = loadConfig({ LOG_LEVEL: 'debug' }, { dataDir: '/nonexistent', sendBatchMaxWaitMs: 1, ...overrides });
   const log = createLogger(config, sink);
-  const services = await openServices(config, { db, keyring: memoryKeyring(), log, blobs: createMemoryBlobStore() });
+  const services = await openServices(config, { db, keyring: memoryKeyring(), log, blobs: createMemoryBlobStore(), bus: opts.bus });
   const app = await buildApp(services);
   const { apiKey } = await createPlatformKey(db, 'test');
   const call = (auth: string) => async (method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, body?: unknown) => {
