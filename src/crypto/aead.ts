@@ -52,12 +52,15 @@ export function open(key: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Buff
 
 /** AAD from labelled parts, length-prefixed so ("ab","c") and ("a","bc") differ. */
 export function aadOf(...parts: string[]): Buffer {
-  const chunks: Buffer[] = [];
+  // One allocation: every message is sealed and opened with one of these.
+  let size = 0;
+  for (const part of parts) size += 4 + Buffer.byteLength(part, 'utf8');
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
   for (const part of parts) {
-    const bytes = Buffer.from(part, 'utf8');
-    const len = Buffer.alloc(4);
-    len.writeUInt32BE(bytes.length);
-    chunks.push(len, bytes);
+    const n = out.write(part, at + 4, 'utf8');
+    out.writeUInt32BE(n, at);
+    at += 4 + n;
   }
-  return Buffer.concat(chunks);
+  return out;
 }

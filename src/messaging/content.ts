@@ -22,6 +22,14 @@ export interface MessageContent {
   media?: MediaRef;
 }
 
+/**
+ * The sender's node already holds a message's content when it publishes the message's event; it attaches it under
+ * this symbol so that its own subscribers render without decrypting again. Symbol-keyed properties are invisible
+ * to JSON.stringify, so the attachment never reaches the outbox, a log or another process: anything that crosses
+ * a process boundary carries ciphertext only and is opened by the reader.
+ */
+export const LOCAL_CONTENT: unique symbol = Symbol('messaging.localContent');
+
 export function messageAad(conversationId: string, messageId: string, senderId: string) {
   return aadOf('msg.v1', conversationId, messageId, senderId);
 }

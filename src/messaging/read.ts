@@ -2,7 +2,7 @@
 // Every path decrypts only for a user who may see the message (membership, join point, blocks, hold state).
 import { DomainError } from '../errors.js';
 import { blockedEitherWay, loadConversation, type MessagingContext } from './context.js';
-import { openMessage, openSmall, reactionAad, type MediaRef, type MessageContent, type Pointer } from './content.js';
+import { LOCAL_CONTENT, openMessage, openSmall, reactionAad, type MediaRef, type MessageContent, type Pointer } from './content.js';
 import { MessagingErrors } from './errors.js';
 import type { InboxKind } from './inbox.js';
 
@@ -186,7 +186,8 @@ export async function renderBusEvent(ctx: MessagingContext, p: Record<string, un
     const m = p.message as { id: string; seq: number; senderId: string; sentAt: string; keyEpoch: number; ct: string; replyTo: string | null };
     const view: MessageView = { id: m.id, conversationId, seq: m.seq, senderId: m.senderId, sentAt: m.sentAt, unsent: false };
     if (m.replyTo) view.replyTo = m.replyTo;
-    const content = await openMessage(ctx, { conversationId, messageId: m.id, senderId: m.senderId, epoch: m.keyEpoch, bodyCt: Buffer.from(m.ct, 'base64') });
+    const local = (p as { [LOCAL_CONTENT]?: MessageContent })[LOCAL_CONTENT];
+    const content = local ?? (await openMessage(ctx, { conversationId, messageId: m.id, senderId: m.senderId, epoch: m.keyEpoch, bodyCt: Buffer.from(m.ct, 'base64') }));
     ev.message = withContent(view, content);
   } else if (kind === 'message_unsent') {
     ev.messageId = String(p.refId);

@@ -8,7 +8,7 @@ import type { SyncVerdict } from '../safety/index.js';
 import type { BusEvent, OutboxRow } from '../events/index.js';
 import type { Db, Queryable, QueryResult, SqlValue } from '../storage/index.js';
 import { blockedEitherWay, loadConversation, type ConversationInfo, type MessagingContext } from './context.js';
-import { sealMessage, type MessageContent, type Pointer } from './content.js';
+import { LOCAL_CONTENT, sealMessage, type MessageContent, type Pointer } from './content.js';
 import { MessagingErrors } from './errors.js';
 import { normalizeMessageText } from './text.js';
 import { linkMedia, mediaForSend } from './media.js';
@@ -433,6 +433,7 @@ export function createSendQueue(
         events.push({
           topic: 'inbox',
           payload: {
+            [LOCAL_CONTENT]: p.content,
             kind: 'message',
             conversationId: p.input.conversationId,
             deliveries,
