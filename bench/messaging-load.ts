@@ -43,6 +43,10 @@ export interface LoadArgs {
   ackEveryMs: number;
   /** Hard stop: the process exits with code 3 after this long whatever happens. */
   maxMs: number;
+  /** The server's /healthz: its `safetyBacklog` (messages acknowledged but not yet scored) is read at the end of
+   * each window, and the next phase starts only once it is back to zero (at most scoringDrainLimitMs). */
+  healthUrl: string | null;
+  scoringDrainLimitMs: number;
 }
 
 export interface PhaseResult {
@@ -56,6 +60,9 @@ export interface PhaseResult {
   p99Ms: number;
   maxMs: number;
   errors: Record<string, number>;
+  /** Messages still waiting for the async safety stage when the window closed, and how long they took to score. */
+  scoringBacklogAtEnd: number | null;
+  scoringDrainMs: number | null;
   watchedCpuPct: number | null;
   dbCpuPct: number | null;
   clientCpuPct: number;
@@ -277,6 +284,17 @@ function quantile(sorted: Float64Array, q: number): number {
 
 const round = (x: number, d = 2) => (Number.isFinite(x) ? Number(x.toFixed(d)) : null) as number;
 
+async function scoringBacklog(): Promise<number | null> {
+  if (!args.healthUrl) return null;
+  try {
+    const res = await fetch(args.healthUrl);
+    const body = (await res.json()) as { safetyBacklog?: number };
+    return typeof body.safetyBacklog === 'number' ? body.safetyBacklog : null;
+  } catch {
+    return null;
+  }
+}
+
 async function runPhase(clients: Client[], phase: PhaseResult['phase'], ratePerSec: number | null): Promise<PhaseResult> {
   latCount = 0;
   deliveredInWindow = 0;
@@ -310,6 +328,7 @@ async function runPhase(clients: Client[], phase: PhaseResult['phase'], ratePerS
   const before = snapshot();
   await sleep(mEnd - performance.now());
   const after = snapshot();
+  const backlogAtEnd = scoringBacklog();
   mode = 'idle';
   if (ticker) clearInterval(ticker);
   // Let the tail drain so the next phase starts from quiet and late deliveries in the window are not lost.
@@ -317,6 +336,20 @@ async function runPhase(clients: Client[], phase: PhaseResult['phase'], ratePerS
   while ((inflightTotal > 0 || deliveredTotal < sentTotal) && performance.now() < drainUntil) await sleep(20);
   if (inflightTotal > 0 || deliveredTotal < sentTotal) {
     console.error(`${args.label} ${phase}: drain incomplete (inflight ${inflightTotal}, undelivered ${sentTotal - deliveredTotal})`);
+  }
+  // The async safety stage may lag behind a burst (it runs at a lower CPU priority than delivery); the next
+  // phase starts after it has caught up, so each phase measures the server with scoring at its own rate.
+  const scoringStart = performance.now();
+  const scoringBacklogAtEnd = await backlogAtEnd;
+  let scoringDrainMs: number | null = null;
+  if (scoringBacklogAtEnd !== null) {
+    let left: number | null = scoringBacklogAtEnd;
+    while (left !== null && left > 0 && performance.now() - scoringStart < args.scoringDrainLimitMs) {
+      await sleep(100);
+      left = await scoringBacklog();
+    }
+    if (left === 0) scoringDrainMs = Math.round(performance.now() - scoringStart);
+    else console.error(`${args.label} ${phase}: scoring backlog not drained (${left} left)`);
   }
   const windowMs = after.at - before.at;
   const sorted = latency.subarray(0, latCount).sort();
@@ -333,6 +366,8 @@ async function runPhase(clients: Client[], phase: PhaseResult['phase'], ratePerS
     p99Ms: round(quantile(sorted, 0.99)),
     maxMs: round(sorted.length ? sorted[sorted.length - 1] : NaN),
     errors: errorsInPhase,
+    scoringBacklogAtEnd,
+    scoringDrainMs,
     watchedCpuPct: before.watched === null || after.watched === null ? null : round((100 * (after.watched - before.watched)) / CLK_TCK / wallSec, 0),
     dbCpuPct: before.db === null || after.db === null ? null : round((100 * (after.db - before.db)) / CLK_TCK / wallSec, 0),
     clientCpuPct: round((100 * clientCpu) / wallSec, 0),

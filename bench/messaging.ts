@@ -7,6 +7,9 @@
  * socket keeps WINDOW sends in flight. Phase B (half): open loop at 50 % of A's delivered rate. Each phase: warm-up,
  * then a measured window. The relay runs last, also at each server's half-load rate: the latency floor of this host.
  * Targets (issue): on PostgreSQL, delivered/s ≥ 40 % of the relay's, and p99 ≤ 50 ms at half load.
+ * The async safety stage scores every message after its ack, in a worker thread at lower CPU priority; it may lag
+ * behind phase A's overload. Its backlog (from /healthz) is reported at the end of each window, and the next phase
+ * starts only once it is back to zero, so phase B measures latency with scoring keeping up at that rate.
  * CPU is sampled from /proc per process (server, PostgreSQL backends, load client, whole host) over each window;
  * µs of CPU per delivered message stays comparable when other work shares the host. Writes bench/results/messaging.json.
  * Env: MESSAGING_BENCH_DRIVERS (pglite,postgres); MESSAGING_BENCH_PG_URL (postgres://postgres@127.0.0.1:5432/postgres);
@@ -45,6 +48,7 @@ const SERVER_ENV = JSON.parse(process.env.MESSAGING_BENCH_SERVER_ENV ?? '{}') as
 const SERVER_ARGS = JSON.parse(process.env.MESSAGING_BENCH_SERVER_ARGS ?? '["bin/custodian.js","serve"]') as string[];
 const FIXED_CEILING = process.env.MESSAGING_BENCH_CEILING ? Number(process.env.MESSAGING_BENCH_CEILING) : null;
 const TARGET_RATIO = 0.4;
+const SCORING_DRAIN_LIMIT_MS = 120_000;
 const TARGET_P99_MS = 50;
 
 // --- child processes ---------------------------------------------------------------------------------------
@@ -230,9 +234,11 @@ async function runLoad(
   dbPids: number[],
   workDir: string,
   fixedRates: number[] = [],
+  healthUrl: string | null = null,
 ): Promise<LoadResult> {
-  // Hard limit for the load client: each phase may drain for up to 30 s; connecting and priming up to 60 s.
-  const budget = (WARMUP_MS + MEASURE_MS + 30_000) * (2 + fixedRates.length) + 60_000;
+  // Hard limit for the load client: each phase may drain deliveries for up to 30 s and scoring for up to
+  // SCORING_DRAIN_LIMIT_MS; connecting and priming up to 60 s.
+  const budget = (WARMUP_MS + MEASURE_MS + 30_000 + SCORING_DRAIN_LIMIT_MS) * (2 + fixedRates.length) + 60_000;
   const args: LoadArgs = {
     label,
     wsUrl,
@@ -247,6 +253,8 @@ async function runLoad(
     dbPids,
     fixedRates,
     maxMs: budget,
+    healthUrl,
+    scoringDrainLimitMs: SCORING_DRAIN_LIMIT_MS,
   };
   const argsPath = join(workDir, `load-${label}.json`);
   writeFileSync(argsPath, JSON.stringify(args));
@@ -331,7 +339,7 @@ async function measureServer(driver: 'pglite' | 'postgres', workDir: string, dat
     const t0 = Date.now();
     const specs = await setupServer(base, platformKey);
     console.log(`  ${driver}: server up at ${base}, ${USERS} users / ${USERS / 2} conversations set up in ${Date.now() - t0} ms`);
-    const load = await runLoad(driver, `${base.replace(/^http/, 'ws')}/v1/ws`, specs, [server.proc.pid!], await backendPids(), workDir);
+    const load = await runLoad(driver, `${base.replace(/^http/, 'ws')}/v1/ws`, specs, [server.proc.pid!], await backendPids(), workDir, [], `${base}/healthz`);
     return { load, profDir };
   } finally {
     await server.stop(15_000);
@@ -417,6 +425,12 @@ export default async function (): Promise<void> {
           db: usPerMsg(load.max.dbCpuPct, load.max.deliveredPerSec),
           client: usPerMsg(load.max.clientCpuPct, load.max.deliveredPerSec),
         },
+        asyncScoring: {
+          backlogAtEndOfMax: load.max.scoringBacklogAtEnd,
+          drainAfterMaxMs: load.max.scoringDrainMs,
+          backlogAtEndOfHalf: load.half.scoringBacklogAtEnd,
+          drainAfterHalfMs: load.half.scoringDrainMs,
+        },
         atMax: { p50Ms: load.max.p50Ms, p99Ms: load.max.p99Ms, serverCpuPct: load.max.watchedCpuPct, dbCpuPct: load.max.dbCpuPct, clientCpuPct: load.max.clientCpuPct, hostBusyPct: load.max.hostBusyPct, errors: load.max.errors },
         atHalf: { offeredPerSec: load.half.offeredPerSec, p90Ms: load.half.p90Ms, maxMs: load.half.maxMs, serverCpuPct: load.half.watchedCpuPct, dbCpuPct: load.half.dbCpuPct, clientCpuPct: load.half.clientCpuPct, hostBusyPct: load.half.hostBusyPct, errors: load.half.errors },
       };
@@ -464,6 +478,7 @@ export default async function (): Promise<void> {
         'cpu% srv/pg/cli/host (max)': `${fmt(r.max.watchedCpuPct)}/${fmt(r.max.dbCpuPct)}/${fmt(r.max.clientCpuPct)}/${fmt(r.max.hostBusyPct)}`,
         'cpu µs/msg srv/pg/cli': [r.max.watchedCpuPct, r.max.dbCpuPct, r.max.clientCpuPct].map((p) => fmt(usPerMsg(p, r.max.deliveredPerSec))).join('/'),
         'errors prime/max/half': [r.primeErrors, r.max.errors, r.half.errors].map(count).join('/'),
+        'scoring lag max/half': r.max.scoringBacklogAtEnd === null ? '' : `${fmt(r.max.scoringBacklogAtEnd)}/${fmt(r.half.scoringBacklogAtEnd)}`,
       });
     };
     if (relay) row('relay (ceiling)', relay, '1');
