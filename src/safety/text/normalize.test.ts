@@ -120,3 +120,26 @@ test('property: normalising is idempotent on the folded view', () => {
     { numRuns: 300 },
   );
 });
+
+test('long inputs and large expansions (scratch buffers grow) normalise like short ones', () => {
+  const long = 'Add ME on sn@p '.repeat(2000);
+  const n = normalizeAll(long);
+  assert.equal(n.folded.text, 'add me on snap '.repeat(2000).trim());
+  assert.equal(n.literal.text, 'add me on sn@p '.repeat(2000).trim());
+  assert.equal(n.folded.offsets.length, n.folded.text.length);
+  // U+FDFA is one code point that NFKC turns into 18 characters.
+  const expanded = normalizeAll('ﷺ'.repeat(300));
+  assert.equal(expanded.folded.offsets.length, expanded.folded.text.length);
+  assert.ok(expanded.folded.text.length > 300 * 10);
+  // A short message right after a long one sees none of it.
+  assert.deepEqual(normalizeAll('Hi   there'), { original: 'Hi   there', literal: { text: 'hi there', offsets: [0, 1, 2, 5, 6, 7, 8, 9] }, folded: { text: 'hi there', offsets: [0, 1, 2, 5, 6, 7, 8, 9] }, squeezed: { text: 'hi there', offsets: [0, 1, 2, 5, 6, 7, 8, 9] } });
+});
+
+test('views that come out equal are equal strings, with offsets arrays of their own', () => {
+  const n = normalizeAll('send me a pic');
+  assert.equal(n.literal.text, n.folded.text);
+  assert.equal(n.folded.text, n.squeezed.text);
+  assert.notEqual(n.literal.offsets, n.folded.offsets);
+  n.literal.offsets[0] = 99;
+  assert.equal(n.folded.offsets[0], 0);
+});

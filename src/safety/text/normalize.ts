@@ -14,6 +14,7 @@
  *  - squeezed: folded with every run of a repeated letter cut to one ("snaaap" -> "snap", "add" -> "ad").
  *              Keyword and phrase rules match here, with their patterns squeezed the same way.
  */
+import { Buffer } from 'node:buffer';
 import { createRequire } from 'node:module';
 
 export interface TextView {
@@ -74,9 +75,7 @@ const WHITESPACE = /\s/u;
 const PICTOGRAPHIC = /\p{Extended_Pictographic}/u;
 const SPACING_SEPARATORS = new Set(['.', '-', '_', '*', '·', '/', '•', '~', '+', ',']);
 
-const charCache = new Map<string, string>();
-
-/** Maps one code point to its folded Latin form ('' to drop it, ' ' for whitespace). */
+/** Maps one code point to its folded Latin form ('' to drop it, ' ' for whitespace). Uncached: see foldNonAscii. */
 function foldCodePoint(cp: string): string {
   const code = cp.codePointAt(0)!;
   if (code < 0x80) {
@@ -85,8 +84,6 @@ function foldCodePoint(cp: string): string {
     if (code < 0x20 || code === 0x7f) return '';
     return cp;
   }
-  const cached = charCache.get(cp);
-  if (cached !== undefined) return cached;
   let out: string;
   if (INVISIBLE.test(cp)) out = '';
   else if (WHITESPACE.test(cp)) out = ' ';
@@ -100,7 +97,6 @@ function foldCodePoint(cp: string): string {
       for (const c of nfkc.toLowerCase()) out += foldConfusable(c);
     }
   }
-  if (charCache.size < 50_000) charCache.set(cp, out);
   return out;
 }
 
@@ -113,46 +109,99 @@ function foldConfusable(c: string): string {
   return c;
 }
 
-// The stages below work on UTF-16 code units held in number arrays, with a parallel array of original
-// offsets: the normaliser runs on every message in the synchronous send path, so it avoids per-character
-// strings and objects (about 10x faster than a string-per-character version).
+// The stages below work on UTF-16 code units in typed scratch buffers shared by all calls (the normaliser
+// is synchronous, so one set of buffers is enough), with a parallel buffer of original offsets: the
+// normaliser runs on every message in the synchronous send path, and per-character arrays, closures and
+// strings were most of its cost. Tokens are ranges of a flat position list rather than arrays of their own.
 
 const SPACE = 32;
 const APOSTROPHE = 39;
 
 const isLetterCode = (c: number) => c >= 0x61 && c <= 0x7a;
 const isDigitCode = (c: number) => c >= 0x30 && c <= 0x39;
-const LEET_SYMBOL_CODES = new Map<number, number>([...Object.entries(LEET_SYMBOLS)].map(([k, v]) => [k.charCodeAt(0), v.charCodeAt(0)]));
-const LEET_DIGIT_CODES = new Map<number, number>([...Object.entries(LEET_DIGITS)].map(([k, v]) => [k.charCodeAt(0), v.charCodeAt(0)]));
+
+/** code -> replacement + 1 (0: none) for the ASCII leetspeak symbols; the non-ASCII ones in a Map */
+function codeTable(entries: Record<string, string>): { ascii: Uint8Array; other: Map<number, number> } {
+  const ascii = new Uint8Array(128);
+  const other = new Map<number, number>();
+  for (const [k, v] of Object.entries(entries)) {
+    const c = k.charCodeAt(0);
+    if (c < 128) ascii[c] = v.charCodeAt(0) + 1;
+    else other.set(c, v.charCodeAt(0));
+  }
+  return { ascii, other };
+}
+const LEET_SYMBOL = codeTable(LEET_SYMBOLS);
+const LEET_DIGIT = codeTable(LEET_DIGITS);
+/** The leetspeak letter for symbol `c`, or -1. */
+const leetSymbol = (c: number): number => (c < 128 ? LEET_SYMBOL.ascii[c]! - 1 : (LEET_SYMBOL.other.get(c) ?? -1));
 const SEPARATOR_CODES = new Set([...SPACING_SEPARATORS].map((c) => c.charCodeAt(0)));
 const TEXT_SPEAK_CODES = new Set([...TEXT_SPEAK].map((c) => c.charCodeAt(0)));
-const isSpellableCode = (c: number) => isLetterCode(c) || isDigitCode(c) || LEET_SYMBOL_CODES.has(c);
+const isSpellableCode = (c: number) => isLetterCode(c) || isDigitCode(c) || leetSymbol(c) >= 0;
 
-/** Stage 1: per code point folding into code units; whitespace collapsed to one space, trimmed. */
-function foldUnits(input: string): { u: number[]; o: number[] } {
-  const u: number[] = [];
-  const o: number[] = [];
+// Per code point caches (bounded: a flood of distinct rare characters must not grow them without limit):
+// Unicode property tests and normalisation are far slower than a Map lookup.
+const foldedByCode = new Map<number, string>();
+const isMarkByCode = new Map<number, boolean>();
+
+/** The code point at input[at], `width` units wide, as a string. */
+const codePointString = (input: string, at: number, width: number) => (width === 2 ? input.slice(at, at + 2) : input[at]!);
+
+function foldNonAscii(full: number, input: string, at: number, width: number): string {
+  let out = foldedByCode.get(full);
+  if (out === undefined) {
+    out = foldCodePoint(codePointString(input, at, width));
+    if (foldedByCode.size < 50_000) foldedByCode.set(full, out);
+  }
+  return out;
+}
+
+function isMark(full: number, input: string, at: number, width: number): boolean {
+  let m = isMarkByCode.get(full);
+  if (m === undefined) {
+    m = MARK.test(codePointString(input, at, width));
+    if (isMarkByCode.size < 50_000) isMarkByCode.set(full, m);
+  }
+  return m;
+}
+
+/** Stage 1 output: folded code units and, for each, the index of the input code unit that produced it. */
+let units = new Uint16Array(256);
+let unitOffsets = new Int32Array(256);
+
+function ensureUnits(size: number): void {
+  if (units.length >= size) return;
+  const n = Math.max(size, units.length * 2);
+  const u = new Uint16Array(n);
+  u.set(units);
+  const o = new Int32Array(n);
+  o.set(unitOffsets);
+  units = u;
+  unitOffsets = o;
+}
+
+/** Stage 1: per code point folding into code units; whitespace collapsed to one space, trimmed. Returns the length. */
+function foldUnits(input: string): number {
+  ensureUnits(input.length + 16);
+  let n = 0;
   let prevWasLatin = false;
-  const pushSpace = (i: number) => {
-    if (u.length > 0 && u[u.length - 1] !== SPACE) {
-      u.push(SPACE);
-      o.push(i);
-    }
-  };
   for (let i = 0; i < input.length; ) {
     const code = input.charCodeAt(i);
     if (code < 0x80) {
-      // ASCII fast path: the common case.
+      // ASCII fast path: the common case. Capacity: at most one unit per input unit here.
       if (code >= 0x41 && code <= 0x5a) {
-        u.push(code + 32);
-        o.push(i);
+        units[n] = code + 32;
+        unitOffsets[n++] = i;
         prevWasLatin = true;
       } else if (code === SPACE || (code >= 0x09 && code <= 0x0d)) {
-        pushSpace(i);
+        if (n > 0 && units[n - 1] !== SPACE) {
+          units[n] = SPACE;
+          unitOffsets[n++] = i;
+        }
         prevWasLatin = false;
       } else if (code >= 0x20 && code !== 0x7f) {
-        u.push(code);
-        o.push(i);
+        units[n] = code;
+        unitOffsets[n++] = i;
         prevWasLatin = isLetterCode(code);
       }
       i++;
@@ -160,121 +209,147 @@ function foldUnits(input: string): { u: number[]; o: number[] } {
     }
     const full = input.codePointAt(i)!;
     const width = full > 0xffff ? 2 : 1;
-    const cp = width === 2 ? input.slice(i, i + 2) : input[i]!;
     // A combining mark on a Latin letter is a diacritic or zalgo noise ("fück", "s̸n̸a̸p̸"); elsewhere it
     // is part of the script and stays.
-    if (full >= 0x300 && prevWasLatin && MARK.test(cp)) {
+    if (full >= 0x300 && prevWasLatin && isMark(full, input, i, width)) {
       i += width;
       continue;
     }
-    const folded = foldCodePoint(cp);
+    const folded = foldNonAscii(full, input, i, width);
+    ensureUnits(n + folded.length + (input.length - i) + 16);
     for (let k = 0; k < folded.length; k++) {
       const c = folded.charCodeAt(k);
-      if (c === SPACE) pushSpace(i);
-      else {
-        u.push(c);
-        o.push(i);
+      if (c === SPACE) {
+        if (n > 0 && units[n - 1] !== SPACE) {
+          units[n] = SPACE;
+          unitOffsets[n++] = i;
+        }
+      } else {
+        units[n] = c;
+        unitOffsets[n++] = i;
       }
     }
     if (folded.length > 0) prevWasLatin = isLetterCode(folded.charCodeAt(folded.length - 1));
     i += width;
   }
-  if (u.length > 0 && u[u.length - 1] === SPACE) {
-    u.pop();
-    o.pop();
-  }
-  return { u, o };
+  if (n > 0 && units[n - 1] === SPACE) n--;
+  return n;
 }
 
-/** Tokens as lists of positions into the stage-1 units, after apostrophes, dotted and spaced letters. */
-function tokenize(u: number[]): number[][] {
-  const raw: number[][] = [];
+/** Stage 2 output: token k is the stage-1 positions tokenPos[tokenStart[k] .. tokenStart[k + 1]). */
+let tokenPos = new Int32Array(256);
+let tokenStart = new Int32Array(64);
+
+/** Stage 2: tokens of the first n stage-1 units, after apostrophes, dotted and spaced letters. Returns the count. */
+function tokenize(n: number): number {
+  if (tokenPos.length < n) tokenPos = new Int32Array(Math.max(n, tokenPos.length * 2));
+  if (tokenStart.length < n + 2) tokenStart = new Int32Array(Math.max(n + 2, tokenStart.length * 2));
+  const u = units;
+  const pos = tokenPos;
+  const bounds = tokenStart;
+  // Raw tokens (space-separated), with the same layout.
+  let count = 0;
+  let len = 0;
+  bounds[0] = 0;
   let start = 0;
-  for (let k = 0; k <= u.length; k++) {
-    if (k < u.length && u[k] !== SPACE) continue;
+  for (let k = 0; k <= n; k++) {
+    if (k < n && u[k] !== SPACE) continue;
     if (k > start) {
-      const t: number[] = [];
+      const first = len;
       for (let m = start; m < k; m++) {
         // "don't" -> "dont": chat rarely uses apostrophes, so rules are written without them.
         if (u[m] === APOSTROPHE && m > start && m < k - 1 && isSpellableCode(u[m - 1]!) && isSpellableCode(u[m + 1]!)) continue;
-        t.push(m);
+        pos[len++] = m;
       }
-      raw.push(unDot(t, u));
+      len = unDot(first, len);
+      bounds[++count] = len;
     }
     start = k + 1;
   }
   // "s n a p" -> "snap": runs of three or more single-character tokens become one word, unless the run is
-  // text-speak ("r u a") that would invent a word.
-  const out: number[][] = [];
+  // text-speak ("r u a") that would invent a word. Their positions are already adjacent, so joining them
+  // only drops the boundaries between them (in place: boundaries are only ever dropped).
+  let out = 0;
   let k = 0;
-  while (k < raw.length) {
+  while (k < count) {
     let j = k;
-    while (j < raw.length && raw[j]!.length === 1 && isSpellableCode(u[raw[j]![0]!]!)) j++;
+    while (j < count && bounds[j + 1]! - bounds[j]! === 1 && isSpellableCode(u[pos[bounds[j]!]!]!)) j++;
     if (j - k >= 3) {
       let hasLetter = false;
       let allTextSpeak = true;
       for (let m = k; m < j; m++) {
-        const c = u[raw[m]![0]!]!;
+        const c = u[pos[bounds[m]!]!]!;
         if (isLetterCode(c)) hasLetter = true;
         if (!TEXT_SPEAK_CODES.has(c)) allTextSpeak = false;
       }
       if (hasLetter && !allTextSpeak) {
-        out.push(raw.slice(k, j).map((t) => t[0]!));
+        bounds[++out] = bounds[j]!;
         k = j;
         continue;
       }
     }
     if (j > k) {
-      for (let m = k; m < j; m++) out.push(raw[m]!);
+      for (let m = k; m < j; m++) bounds[++out] = bounds[m + 1]!;
       k = j;
     } else {
-      out.push(raw[k]!);
+      bounds[++out] = bounds[k + 1]!;
       k++;
     }
   }
   return out;
 }
 
-/** "s.n.a.p" -> "snap": single characters separated by one repeated separator. */
-function unDot(t: number[], u: number[]): number[] {
-  const n = t.length;
-  if (n < 5 || n % 2 === 0) return t;
-  const sep = u[t[1]!]!;
-  if (!SEPARATOR_CODES.has(sep)) return t;
+/** "s.n.a.p" -> "snap": single characters separated by one repeated separator. Returns the token's new end. */
+function unDot(first: number, end: number): number {
+  const n = end - first;
+  if (n < 5 || n % 2 === 0) return end;
+  const u = units;
+  const pos = tokenPos;
+  const sep = u[pos[first + 1]!]!;
+  if (!SEPARATOR_CODES.has(sep)) return end;
   let hasLetter = false;
   for (let k = 0; k < n; k++) {
-    const c = u[t[k]!]!;
-    if (k % 2 === 1 ? c !== sep : !isSpellableCode(c)) return t;
+    const c = u[pos[first + k]!]!;
+    if (k % 2 === 1 ? c !== sep : !isSpellableCode(c)) return end;
     if (isLetterCode(c)) hasLetter = true;
   }
-  return hasLetter ? t.filter((_, k) => k % 2 === 0) : t;
+  if (!hasLetter) return end;
+  let w = first;
+  for (let k = 0; k < n; k += 2) pos[w++] = pos[first + k]!;
+  return w;
 }
 
-/** Leetspeak for one token (folded view): returns the token's code units. */
-function leetCodes(t: number[], u: number[]): number[] {
-  const cs = t.map((p) => u[p]!);
+/** One token's code units: as written (literal view) and with leetspeak folded (folded and squeezed). */
+let plainCodes = new Uint16Array(256);
+let leetCodes = new Uint16Array(256);
+
+/** Leetspeak for one token of `len` units (plainCodes) into leetCodes. */
+function foldLeet(len: number): void {
+  const cs = leetCodes;
+  for (let k = 0; k < len; k++) cs[k] = plainCodes[k]!;
   let hasLetter = false;
   let lastAlnum = -1;
-  for (let k = 0; k < cs.length; k++) {
+  for (let k = 0; k < len; k++) {
     const c = cs[k]!;
     if (isLetterCode(c)) hasLetter = true;
     if (isLetterCode(c) || isDigitCode(c)) lastAlnum = k;
   }
-  if (!hasLetter) return cs;
+  if (!hasLetter) return;
   // Leading quantity: "13yo", "6th", "3pm" keep their digits.
   if (isDigitCode(cs[0]!)) {
     let lead = 0;
-    while (lead < cs.length && isDigitCode(cs[lead]!)) lead++;
-    if (UNIT_SUFFIX.test(String.fromCharCode(...cs.slice(lead)))) return cs;
+    while (lead < len && isDigitCode(cs[lead]!)) lead++;
+    if (UNIT_SUFFIX.test(String.fromCharCode(...cs.subarray(lead, len)))) return;
   }
-  for (let k = 0; k < cs.length; k++) {
+  for (let k = 0; k < len; k++) {
     const c = cs[k]!;
     if (isDigitCode(c)) {
-      cs[k] = LEET_DIGIT_CODES.get(c) ?? c;
+      const sub = LEET_DIGIT.ascii[c]!;
+      if (sub !== 0) cs[k] = sub - 1;
       continue;
     }
-    const sub = LEET_SYMBOL_CODES.get(c);
-    if (sub === undefined) continue;
+    const sub = leetSymbol(c);
+    if (sub < 0) continue;
     // A symbol stands for a letter only when a letter or digit follows it in the word ("p!cs", not the "!"
     // of "snap!!"); a leading "@" is a handle and a leading "!" or "|" is punctuation.
     const inner = k < lastAlnum;
@@ -283,60 +358,125 @@ function leetCodes(t: number[], u: number[]): number[] {
       if (k > 0) cs[k] = sub;
     } else cs[k] = sub;
   }
-  return cs;
 }
 
-class ViewBuilder {
-  readonly u: number[] = [];
-  readonly o: number[] = [];
-  /** Appends a token, capping runs of one unit at `max` (and letters at `maxLetter`); digits never capped. */
-  token(cs: number[], pos: number[], off: number[], max: number, maxLetter: number): void {
-    let run = 0;
-    for (let k = 0; k < cs.length; k++) {
-      const c = cs[k]!;
-      if (k > 0 && c === cs[k - 1] && !isDigitCode(c)) run++;
-      else run = 1;
-      if (run > (isLetterCode(c) ? maxLetter : max)) continue;
-      this.u.push(c);
-      this.o.push(off[pos[k]!]!);
+// Views become strings by decoding their code units as UTF-16LE in one native call (a third of the time of
+// String.fromCharCode.apply); that reads the Uint16Array's memory as is, so only on little-endian machines.
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** One view under construction: code units and, for each, its offset in the original. */
+class ViewBuffer {
+  u = new Uint16Array(256);
+  bytes = Buffer.from(this.u.buffer);
+  o = new Int32Array(256);
+  n = 0;
+  reset(capacity: number): void {
+    if (this.u.length < capacity) {
+      this.u = new Uint16Array(capacity * 2);
+      this.bytes = Buffer.from(this.u.buffer);
+      this.o = new Int32Array(capacity * 2);
     }
+    this.n = 0;
   }
-  space(offset: number): void {
-    this.u.push(SPACE);
-    this.o.push(offset);
+  release(): void {
+    this.u = new Uint16Array(256);
+    this.bytes = Buffer.from(this.u.buffer);
+    this.o = new Int32Array(256);
   }
-  view(): TextView {
+  push(c: number, offset: number): void {
+    this.u[this.n] = c;
+    this.o[this.n++] = offset;
+  }
+  text(): string {
+    if (LITTLE_ENDIAN) return this.bytes.toString('utf16le', 0, this.n * 2);
     let text = '';
-    for (let k = 0; k < this.u.length; k += 8192) text += String.fromCharCode(...this.u.slice(k, k + 8192));
-    return { text, offsets: this.o };
+    for (let k = 0; k < this.n; k += 8192) text += String.fromCharCode.apply(null, this.u.subarray(k, Math.min(this.n, k + 8192)) as unknown as number[]);
+    return text;
   }
+  offsets(): number[] {
+    const out = new Array<number>(this.n);
+    for (let k = 0; k < this.n; k++) out[k] = this.o[k]!;
+    return out;
+  }
+}
+
+const literalView = new ViewBuffer();
+const foldedView = new ViewBuffer();
+const squeezedView = new ViewBuffer();
+
+/** Scratch kept between calls, in code units; one huge message must not pin megabytes for good. */
+const SCRATCH_KEEP = 1 << 16;
+
+function releaseScratch(): void {
+  units = new Uint16Array(256);
+  unitOffsets = new Int32Array(256);
+  tokenPos = new Int32Array(256);
+  tokenStart = new Int32Array(64);
+  plainCodes = new Uint16Array(256);
+  leetCodes = new Uint16Array(256);
+  for (const v of [literalView, foldedView, squeezedView]) v.release();
 }
 
 /** All three views of one message. Linear in the input length. */
 export function normalizeAll(input: string): NormalizedText {
-  const { u, o } = foldUnits(input);
-  const tokens = tokenize(u);
-  const literal = new ViewBuilder();
-  const folded = new ViewBuilder();
-  const squeezed = new ViewBuilder();
-  for (let k = 0; k < tokens.length; k++) {
-    const t = tokens[k]!;
-    if (k > 0) {
-      // The separator stands for the whitespace just after the previous word.
-      const prev = tokens[k - 1]!;
-      const at = Math.min(o[prev[prev.length - 1]!]! + 1, o[t[0]!]!);
-      literal.space(at);
-      folded.space(at);
-      squeezed.space(at);
-    }
-    literal.token(t.map((p) => u[p]!), t, o, 2, 2);
-    const leet = leetCodes(t, u);
-    folded.token(leet, t, o, 2, 2);
-    // squeezed: repeats capped at two first (as folded), then letter runs at one: same result as capping
-    // letters at one directly.
-    squeezed.token(leet, t, o, 2, 1);
+  const n = foldUnits(input);
+  const count = tokenize(n);
+  if (plainCodes.length < n) {
+    plainCodes = new Uint16Array(n * 2);
+    leetCodes = new Uint16Array(n * 2);
   }
-  return { original: input, literal: literal.view(), folded: folded.view(), squeezed: squeezed.view() };
+  literalView.reset(n);
+  foldedView.reset(n);
+  squeezedView.reset(n);
+  // Whether folded differs from literal (some leetspeak) and squeezed from folded (some letter run cut);
+  // when they do not, the views share one string.
+  let foldedDiffers = false;
+  let squeezedDiffers = false;
+  for (let t = 0; t < count; t++) {
+    const first = tokenStart[t]!;
+    const len = tokenStart[t + 1]! - first;
+    if (t > 0) {
+      // The separator stands for the whitespace just after the previous word.
+      const at = Math.min(unitOffsets[tokenPos[first - 1]!]! + 1, unitOffsets[tokenPos[first]!]!);
+      literalView.push(SPACE, at);
+      foldedView.push(SPACE, at);
+      squeezedView.push(SPACE, at);
+    }
+    // Leetspeak needs a digit or a leet symbol; most words have neither.
+    let maybeLeet = false;
+    for (let m = 0; m < len; m++) {
+      const c = units[tokenPos[first + m]!]!;
+      plainCodes[m] = c;
+      if (isDigitCode(c) || leetSymbol(c) >= 0) maybeLeet = true;
+    }
+    let cs = plainCodes;
+    if (maybeLeet) {
+      foldLeet(len);
+      cs = leetCodes;
+      for (let m = 0; m < len && !foldedDiffers; m++) if (leetCodes[m] !== plainCodes[m]) foldedDiffers = true;
+    }
+    // Runs of one unit are capped at two in every view (digits never); squeezed caps letter runs at one.
+    let plainRun = 0;
+    let run = 0;
+    for (let k = 0; k < len; k++) {
+      const offset = unitOffsets[tokenPos[first + k]!]!;
+      const p = plainCodes[k]!;
+      if (k > 0 && p === plainCodes[k - 1] && !isDigitCode(p)) plainRun++;
+      else plainRun = 1;
+      if (plainRun <= 2) literalView.push(p, offset);
+      const c = cs[k]!;
+      if (k > 0 && c === cs[k - 1] && !isDigitCode(c)) run++;
+      else run = 1;
+      if (run <= 2) foldedView.push(c, offset);
+      if (run <= (isLetterCode(c) ? 1 : 2)) squeezedView.push(c, offset);
+      else if (run <= 2) squeezedDiffers = true;
+    }
+  }
+  const literal = { text: literalView.text(), offsets: literalView.offsets() };
+  const folded = foldedDiffers ? { text: foldedView.text(), offsets: foldedView.offsets() } : { text: literal.text, offsets: literal.offsets.slice() };
+  const squeezed = squeezedDiffers ? { text: squeezedView.text(), offsets: squeezedView.offsets() } : { text: folded.text, offsets: folded.offsets.slice() };
+  if (n > SCRATCH_KEEP) releaseScratch();
+  return { original: input, literal, folded, squeezed };
 }
 
 /**

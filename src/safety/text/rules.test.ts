@@ -123,3 +123,32 @@ test('rules whose union does not compile still run one by one', () => {
   );
   assert.deepEqual(evaluateText(c, 'snap or kik').map((h) => h.ruleId).sort(), ['g1', 'g2']);
 });
+
+test('every match of a regex is reported, up to the last one (no RE2 call after it is needed)', () => {
+  const c = compile(rule({ id: 'h', kind: 'regex', pattern: '(?:^|\\s)@[a-z0-9_.]{3,30}', view: 'literal' }));
+  const text = 'RT @abc: hi @de_f and @ghi.j, mail x@yz.com';
+  const hits = evaluateText(c, text);
+  assert.deepEqual(hits.map((h) => text.slice(h.start, h.end)), ['@abc', '@de_f', '@ghi.j']);
+});
+
+test('rules on different views of one message all fire, whether the views differ or not', () => {
+  const c = compile(
+    rule({ id: 'lit', kind: 'regex', pattern: '\\d{3}-\\d{4}', view: 'literal' }),
+    rule({ id: 'fold', kind: 'regex', pattern: '\\bsnap\\b' }),
+    rule({ id: 'sq', kind: 'regex', pattern: '\\bhey\\b', view: 'squeezed' }),
+  );
+  assert.deepEqual(evaluateText(c, 'heyyy snap 555-1234').map((h) => h.ruleId), ['sq', 'fold', 'lit']);
+  assert.deepEqual(evaluateText(c, 'hey sn@p 555-1234').map((h) => h.ruleId), ['sq', 'fold', 'lit']);
+  assert.deepEqual(evaluateText(c, 'nothing here').map((h) => h.ruleId), []);
+});
+
+test('a regex that can never match compiles and never fires', () => {
+  const c = compile(rule({ id: 'never', kind: 'regex', pattern: 'a\\bb' }), rule({ id: 'k', kind: 'keyword', pattern: 'ab' }));
+  assert.deepEqual(evaluateText(c, 'ab a b').map((h) => h.ruleId), ['k']);
+});
+
+test('phrases starting with a one-letter word, and prefix words', () => {
+  const c = compile(rule({ id: 'p', kind: 'phrase', pattern: 'u up' }), rule({ id: 'k', kind: 'keyword', pattern: 'pic*' }));
+  assert.deepEqual(evaluateText(c, 'r u up? send pics').map((h) => h.ruleId), ['p', 'k']);
+  assert.deepEqual(evaluateText(c, 'up u').map((h) => h.ruleId), []);
+});

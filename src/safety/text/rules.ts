@@ -6,7 +6,8 @@
  * API without a deploy. Three invariants hold for any rule set an administrator can write:
  *  - a rule cannot hang the server: regexes run on RE2 (linear time, no backreferences or lookaround), never
  *    on V8's backtracking engine, and keywords and phrases run on a token matcher with no regex at all; a
- *    literal prefilter (rules-prefilter.ts) skips the RE2 call for rules that cannot match;
+ *    literal prefilter (rules-prefilter.ts) skips the RE2 calls that cannot find a match (for rules whose
+ *    required strings are absent, and after a rule's last match);
  *  - a rule sees the same text every other detector sees (normalize.ts), and keyword and phrase patterns are
  *    normalised the same way, so "snapchat" in a rule also matches "ѕn@pсhаt" in a message;
  *  - hits carry offsets in the original message, so a moderator is shown exactly what fired.
@@ -21,7 +22,7 @@
 import { RE2 } from 're2-wasm';
 import { DomainError } from '../../errors.js';
 import { normalizeAll, originalSpan, type NormalizedText, type TextView, type ViewName } from './normalize.js';
-import { compileRequirement, LiteralSet, literalsOf, requiredLiterals, satisfied, type CompiledRequirement } from './rules-prefilter.js';
+import { RegexPrefilter } from './rules-prefilter.js';
 
 export type RuleKind = 'keyword' | 'phrase' | 'regex';
 
@@ -63,15 +64,14 @@ interface CompiledRule {
   index: number;
   tokens?: TokenPattern;
   regex?: RE2;
-  /** literals that must occur for the regex to match (rules-prefilter.ts); null: always run */
-  requirement?: CompiledRequirement | null;
   allow: TokenPattern[];
 }
 
-interface RegexView {
-  rules: CompiledRule[];
-  literals: LiteralSet;
-  literalIds: Map<string, number>;
+interface RegexRules {
+  /** in rule order, each with the view it reads */
+  rules: (CompiledRule & { view: ViewName })[];
+  /** which of `rules` could match a message (rules-prefilter.ts), by their index in `rules` */
+  prefilter: RegexPrefilter;
 }
 
 export interface CompiledRuleSet {
@@ -79,12 +79,16 @@ export interface CompiledRuleSet {
   ruleCount: number;
   /** token rules by their first word (exact), plus those whose first word is a prefix or wildcard */
   byFirstWord: Map<string, CompiledRule[]>;
+  /** firstWordKey() of every key of byFirstWord: most words are rejected without slicing them out */
+  firstWordKeys: Uint8Array;
   scanAlways: CompiledRule[];
-  regexByView: Map<ViewName, RegexView>;
+  regex: RegexRules;
 }
 
 const MAX_RULES = 10_000;
 const MAX_PATTERN_LENGTH = 4_000;
+/** matches taken from one rule in one message: a bound on work, not a limit anyone should reach */
+const MAX_MATCHES_PER_RULE = 1_000;
 const ID_FORMAT = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 const VIEWS: ViewName[] = ['literal', 'folded', 'squeezed'];
 
@@ -196,17 +200,13 @@ export function compileRuleSet(ruleSet: unknown): CompiledRuleSet {
   const seen = new Set<string>();
   const byFirstWord = new Map<string, CompiledRule[]>();
   const scanAlways: CompiledRule[] = [];
-  const regexRules = new Map<ViewName, CompiledRule[]>();
+  const regexRules: RegexRules['rules'] = [];
   rs.rules.forEach((raw, index) => {
     const rule = validateRule(raw, index, seen);
     const where = `rule ${index}`;
     const allow = (rule.allow ?? []).map((a) => compileTokens(a, `${where} allow`));
     if (rule.kind === 'regex') {
-      const regex = compileRegex(rule.pattern, 'gu', where);
-      const view = rule.view ?? 'folded';
-      const list = regexRules.get(view) ?? [];
-      list.push({ rule, index, regex, allow });
-      regexRules.set(view, list);
+      regexRules.push({ rule, index, regex: compileRegex(rule.pattern, 'gu', where), allow, view: rule.view ?? 'folded' });
       return;
     }
     const tokens = compileTokens(rule.pattern, where);
@@ -219,30 +219,70 @@ export function compileRuleSet(ruleSet: unknown): CompiledRuleSet {
       byFirstWord.set(first.text, list);
     }
   });
-  const regexByView = new Map<ViewName, RegexView>();
-  for (const [view, rules] of regexRules) {
-    // One Aho-Corasick pass per view finds which rules' required literals occur (rules-prefilter.ts);
-    // RE2 then runs only for those rules.
-    const ids = new Map<string, number>();
-    for (const cr of rules) {
-      const req = requiredLiterals(cr.rule.pattern);
-      if (req) for (const lit of literalsOf(req)) if (!ids.has(lit)) ids.set(lit, ids.size);
-      cr.requirement = req ? compileRequirement(req, ids) : null;
-    }
-    regexByView.set(view, { rules, literals: new LiteralSet([...ids.keys()]), literalIds: ids });
-  }
-  return { version: rs.version, ruleCount: rs.rules.length, byFirstWord, scanAlways, regexByView };
+  // One Aho-Corasick pass per distinct view text finds the strings each rule's matches must contain; RE2
+  // then runs only for rules whose requirement holds.
+  const prefilter = new RegexPrefilter(
+    regexRules.map((cr) => cr.rule.pattern),
+    regexRules.map((cr) => VIEWS.indexOf(cr.view)),
+  );
+  const firstWordKeys = new Uint8Array(1 << 14);
+  for (const w of byFirstWord.keys()) firstWordKeys[firstWordKey(w, 0, w.length)] = 1;
+  return { version: rs.version, ruleCount: rs.rules.length, byFirstWord, firstWordKeys, scanAlways, regex: { rules: regexRules, prefilter } };
 }
 
-function wordMatches(p: { text: string; prefix: boolean } | null, w: Word | undefined): boolean {
-  if (w === undefined) return false;
-  if (p === null) return true;
-  return p.prefix ? w.text.startsWith(p.text) : w.text === p.text;
+/** A word's first two characters (word characters are ASCII), for a first filter on token rules. */
+function firstWordKey(text: string, start: number, end: number): number {
+  return ((text.charCodeAt(start) & 127) << 7) | (end - start > 1 ? text.charCodeAt(start + 1) & 127 : 0);
 }
+
+/**
+ * The words of one message's squeezed view (as wordsOf), as [start, end) ranges rather than strings and
+ * objects. One instance serves every call: evaluation is synchronous.
+ */
+class MessageWords {
+  text = '';
+  start = new Int32Array(64);
+  end = new Int32Array(64);
+  count = 0;
+
+  read(text: string): this {
+    if (this.start.length < (text.length >> 1) + 1) {
+      this.start = new Int32Array(text.length + 2);
+      this.end = new Int32Array(text.length + 2);
+    }
+    this.text = text;
+    let count = 0;
+    let start = -1;
+    for (let i = 0; i <= text.length; i++) {
+      const c = i < text.length ? text.charCodeAt(i) : 32;
+      const isWordChar =
+        (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x40 /* @ */ || c === 0x24 /* $ */ || c === 0x23; /* # */
+      if (isWordChar) {
+        if (start < 0) start = i;
+      } else if (start >= 0) {
+        this.start[count] = start;
+        this.end[count++] = i;
+        start = -1;
+      }
+    }
+    this.count = count;
+    return this;
+  }
+
+  /** Whether word i is pattern word `p` (null: any word). */
+  matches(p: { text: string; prefix: boolean } | null, i: number): boolean {
+    if (i >= this.count) return false;
+    if (p === null) return true;
+    const length = this.end[i]! - this.start[i]!;
+    return (p.prefix ? length >= p.text.length : length === p.text.length) && this.text.startsWith(p.text, this.start[i]);
+  }
+}
+
+const messageWords = new MessageWords();
 
 /** Occurrences of a token pattern starting at word i; returns the end word index (exclusive) or -1. */
-function matchAt(p: TokenPattern, words: Word[], i: number): number {
-  for (let k = 0; k < p.words.length; k++) if (!wordMatches(p.words[k]!, words[i + k])) return -1;
+function matchAt(p: TokenPattern, words: MessageWords, i: number): number {
+  for (let k = 0; k < p.words.length; k++) if (!words.matches(p.words[k]!, i + k)) return -1;
   return i + p.words.length;
 }
 
@@ -259,16 +299,24 @@ function codePointToUnit(text: string): ((cp: number) => number) | null {
   return (cp) => map[cp] ?? text.length;
 }
 
-function allowed(cr: CompiledRule, n: NormalizedText, words: Word[], span: { start: number; end: number }): boolean {
+function allowed(cr: CompiledRule, n: NormalizedText, words: MessageWords, span: { start: number; end: number }): boolean {
   for (const a of cr.allow) {
-    for (let i = 0; i < words.length; i++) {
+    for (let i = 0; i < words.count; i++) {
       const e = matchAt(a, words, i);
       if (e < 0) continue;
-      const s = originalSpan(n, n.squeezed, words[i]!.start, words[e - 1]!.end);
+      const s = originalSpan(n, n.squeezed, words.start[i]!, words.end[e - 1]!);
       if (s.start < span.end && span.start < s.end) return true;
     }
   }
   return false;
+}
+
+type PendingHit = RuleHit & { order: number };
+
+function addHit(hits: PendingHit[], cr: CompiledRule, span: { start: number; end: number }, n: NormalizedText, words: MessageWords): void {
+  if (cr.allow.length > 0 && allowed(cr, n, words, span)) return;
+  const r = cr.rule;
+  hits.push({ ruleId: r.id, pack: r.pack, category: r.category, weight: r.weight, start: span.start, end: span.end, order: cr.index });
 }
 
 /**
@@ -276,47 +324,59 @@ function allowed(cr: CompiledRule, n: NormalizedText, words: Word[], span: { sta
  * length for keyword and phrase rules (RE2 for regex rules).
  */
 export function evaluateRules(compiled: CompiledRuleSet, n: NormalizedText): RuleHit[] {
-  const hits: (RuleHit & { order: number })[] = [];
-  const words = wordsOf(n.squeezed);
-  const push = (cr: CompiledRule, span: { start: number; end: number }) => {
-    if (cr.allow.length > 0 && allowed(cr, n, words, span)) return;
-    const r = cr.rule;
-    hits.push({ ruleId: r.id, pack: r.pack, category: r.category, weight: r.weight, start: span.start, end: span.end, order: cr.index });
-  };
-  for (let i = 0; i < words.length; i++) {
-    const exact = compiled.byFirstWord.get(words[i]!.text);
-    const candidates = exact ? (compiled.scanAlways.length > 0 ? [...exact, ...compiled.scanAlways] : exact) : compiled.scanAlways;
-    for (const cr of candidates) {
+  const hits: PendingHit[] = [];
+  const words = messageWords.read(n.squeezed.text);
+  const { byFirstWord, firstWordKeys, scanAlways } = compiled;
+  for (let i = 0; i < words.count; i++) {
+    const start = words.start[i]!;
+    const end = words.end[i]!;
+    const exact = firstWordKeys[firstWordKey(words.text, start, end)] === 1 ? byFirstWord.get(words.text.slice(start, end)) : undefined;
+    if (exact) {
+      for (const cr of exact) {
+        const e = matchAt(cr.tokens!, words, i);
+        if (e >= 0) addHit(hits, cr, originalSpan(n, n.squeezed, start, words.end[e - 1]!), n, words);
+      }
+    }
+    for (const cr of scanAlways) {
       const e = matchAt(cr.tokens!, words, i);
-      if (e >= 0) push(cr, originalSpan(n, n.squeezed, words[i]!.start, words[e - 1]!.end));
+      if (e >= 0) addHit(hits, cr, originalSpan(n, n.squeezed, start, words.end[e - 1]!), n, words);
     }
   }
-  for (const [viewName, { rules, literals, literalIds }] of compiled.regexByView) {
-    const view = n[viewName];
-    if (view.text.length === 0) continue;
-    const found = new Uint8Array(literalIds.size);
-    literals.scan(view.text, found);
-    let toUnit: ((cp: number) => number) | null | undefined;
-    for (const cr of rules) {
-      if (cr.requirement && !satisfied(cr.requirement, found)) continue;
-      if (toUnit === undefined) toUnit = codePointToUnit(view.text);
+  const { rules, prefilter } = compiled.regex;
+  if (rules.length > 0) {
+    const scan = prefilter.scan([n.literal.text, n.folded.text, n.squeezed.text]);
+    // RE2 reports code point indices; views index UTF-16 code units (computed per view when first needed).
+    const toUnits: ((((cp: number) => number) | null) | undefined)[] = [undefined, undefined, undefined];
+    for (let k = 0; k < rules.length; k++) {
+      if (!prefilter.mayMatch(k, scan, 0)) continue;
+      const cr = rules[k]!;
+      const view = n[cr.view];
+      const text = view.text;
+      if (text.length === 0) continue;
+      const v = VIEWS.indexOf(cr.view);
+      let toUnit = toUnits[v];
+      if (toUnit === undefined) toUnit = toUnits[v] = codePointToUnit(text);
       const re = cr.regex!;
       re.lastIndex = 0;
-      let guard = 0;
-      for (let m = re.exec(view.text); m !== null && guard < 1_000; m = re.exec(view.text), guard++) {
+      let m = re.exec(text);
+      for (let count = 1; m !== null && count <= MAX_MATCHES_PER_RULE; count++) {
         const s = toUnit ? toUnit(m.index) : m.index;
         const matched = m[0]!;
         // Patterns often consume the space or punctuation around a word; the hit is the words themselves.
         let e = s + matched.length;
-        while (e > s && view.text.charCodeAt(e - 1) === 32) e--;
+        while (e > s && text.charCodeAt(e - 1) === 32) e--;
         let b = s;
-        while (b < e && view.text.charCodeAt(b) === 32) b++;
-        if (e > b) push(cr, originalSpan(n, view, b, e));
+        while (b < e && text.charCodeAt(b) === 32) b++;
+        if (e > b) addHit(hits, cr, originalSpan(n, view, b, e), n, words);
         if (matched.length === 0) re.lastIndex++; // an empty match must still advance
+        if (count === MAX_MATCHES_PER_RULE) break;
+        // RE2 resumes at lastIndex (code points); skip the call when no further match can start there.
+        if (!prefilter.mayMatch(k, scan, toUnit ? toUnit(re.lastIndex) : re.lastIndex)) break;
+        m = re.exec(text);
       }
     }
   }
-  hits.sort((a, b) => a.start - b.start || a.order - b.order);
+  if (hits.length > 1) hits.sort((a, b) => a.start - b.start || a.order - b.order);
   return hits.map(({ order: _order, ...h }) => h);
 }
 
