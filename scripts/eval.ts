@@ -1,5 +1,5 @@
 /**
- * `npm run eval`: measures the shipped text model (models/text-v1.bin, with its shipped thresholds) on
+ * `npm run eval`: measures the shipped text model (models/text-v2.bin, with its shipped thresholds) on
  * the dev splits and writes the numbers to models/eval-dev.json (the model card quotes them).
  *
  *   Davidson dev:   per-class precision / recall / F1, macro F1, accuracy (three-way labels)
@@ -95,7 +95,7 @@ interface Conversation {
 type ScoreCli = {
   scoreConversationTurns: (engine: unknown, turns: { from: string; text: string }[]) => { flagged: string[] };
 };
-type TextIndex = { createTextEngine: () => unknown };
+type TextIndex = { createTextEngine: (opts?: { model?: unknown }) => unknown };
 let grooming: Record<string, unknown> = { available: false };
 try {
   // Variable specifiers: this script must run (and type-check) before those modules exist.
@@ -103,7 +103,8 @@ try {
   const textSpec = '../src/safety/text/index.js';
   const cli = (await import(cliSpec)) as ScoreCli;
   const text = (await import(textSpec)) as TextIndex;
-  const engine = text.createTextEngine();
+  // The engine scores with the model under evaluation (--model), not whatever file is shipped.
+  const engine = text.createTextEngine({ model });
   const convs = readJsonl<Conversation>(`${DATASET_DIR}/grooming-functional/dev.jsonl`);
   const flaggedHarm = convs.map((c) => {
     const r = cli.scoreConversationTurns(engine, c.turns);

@@ -1,47 +1,66 @@
 /**
- * The model file format (`models/text-v1.bin`): a small JSON header and float32 weights.
+ * The model file format (`models/text-v2.bin`): a small JSON header and float32 weight tables.
  *
  * Layout (all integers and floats little-endian, written through DataView so the bytes do not depend
  * on the machine):
- *   0..7    ASCII magic "CSTXTM01"
+ *   0..7    ASCII magic "CSTXTM02"
  *   8..11   uint32 header length H
  *   12..    H bytes of UTF-8 JSON (ModelHeader), then zero padding to a multiple of 4
- *   then    float32 weights, feature-major: weight(bucket b, class k) at index b*K + k
- * Float32 halves the file against float64 at no measurable cost in accuracy. The header records
- * the sha256 of the weight bytes so a loader can detect a truncated or edited file.
+ *   then    float32 word table, 2^features.bits rows x K columns (one per category), row-major:
+ *           weight(bucket b, category k) at index b*K + k
+ *   then    float32 char table, 2^features.charBits rows x softmaxCount columns (the softmax categories
+ *           only; the sigmoid categories do not read character n-grams), row-major
+ * Float32 halves the file against float64 at no measurable cost in accuracy. The header records the
+ * sha256 of the weight bytes so a loader can detect a truncated or edited file.
  */
 
 import { createHash } from 'node:crypto';
 import type { FeatureConfig } from './features.js';
 
-export const MAGIC = 'CSTXTM01';
+export const MAGIC = 'CSTXTM02';
 
 export interface ModelHeader {
-  format: 1;
+  format: 2;
   version: string;
-  /** Output names, one weight column each. */
+  /** Output names, one word-table column each. */
   categories: string[];
-  /** The first `softmaxCount` columns form one softmax; each later column is an independent sigmoid. */
+  /**
+   * The first `softmaxCount` categories form one softmax over both tables (features scaled to unit norm
+   * over all features); each later category is an independent sigmoid over the word table only
+   * (features scaled to unit norm over the word-space features).
+   */
   softmaxCount: number;
   features: FeatureConfig;
   normalizer: string;
+  lexicon: string;
   bias: number[];
   thresholds: Record<string, number>;
   weightsSha256: string;
-  /** How it was trained (data files and their sha256, hyper-parameters); informational. */
+  /** How it was trained (data files and their sha256, hyper-parameters, cross-validation); informational. */
   training: Record<string, unknown>;
 }
 
 export interface ModelData {
   header: ModelHeader;
-  /** dim * K float32 weights, feature-major. */
-  weights: Float32Array;
+  /** 2^bits * K float32 weights, row-major. */
+  word: Float32Array;
+  /** 2^charBits * softmaxCount float32 weights, row-major. */
+  char: Float32Array;
 }
 
-function weightBytes(weights: Float64Array | Float32Array): Uint8Array {
-  const out = new Uint8Array(weights.length * 4);
+export function tableSizes(header: Pick<ModelHeader, 'categories' | 'softmaxCount' | 'features'>): { word: number; char: number } {
+  return {
+    word: (1 << header.features.bits) * header.categories.length,
+    char: (1 << header.features.charBits) * header.softmaxCount,
+  };
+}
+
+function weightBytes(word: Float32Array, char: Float32Array): Uint8Array {
+  const out = new Uint8Array((word.length + char.length) * 4);
   const dv = new DataView(out.buffer);
-  for (let i = 0; i < weights.length; i++) dv.setFloat32(i * 4, weights[i], true);
+  for (let i = 0; i < word.length; i++) dv.setFloat32(i * 4, word[i], true);
+  const off = word.length * 4;
+  for (let i = 0; i < char.length; i++) dv.setFloat32(off + i * 4, char[i], true);
   return out;
 }
 
@@ -50,8 +69,10 @@ export function sha256Hex(bytes: Uint8Array): string {
 }
 
 /** Serialises a model; `header.weightsSha256` is filled in here. Same inputs give the same bytes. */
-export function encodeModel(header: Omit<ModelHeader, 'weightsSha256'>, weights: Float64Array | Float32Array): Uint8Array {
-  const wb = weightBytes(weights);
+export function encodeModel(header: Omit<ModelHeader, 'weightsSha256'>, word: Float32Array, char: Float32Array): Uint8Array {
+  const sizes = tableSizes(header);
+  if (word.length !== sizes.word || char.length !== sizes.char) throw new Error('text model: table sizes do not match header');
+  const wb = weightBytes(word, char);
   const full: ModelHeader = { ...header, weightsSha256: sha256Hex(wb) };
   const json = new TextEncoder().encode(JSON.stringify(full));
   const pad = (4 - ((12 + json.length) % 4)) % 4;
@@ -71,12 +92,13 @@ export function decodeModel(bytes: Uint8Array): ModelData {
   const header = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + h))) as ModelHeader;
   const pad = (4 - ((12 + h) % 4)) % 4;
   const start = 12 + h + pad;
-  const K = header.categories.length;
-  const n = (1 << header.features.bits) * K;
-  if (bytes.length !== start + n * 4) throw new Error('text model: file length does not match header');
-  const wb = bytes.subarray(start);
-  if (sha256Hex(wb) !== header.weightsSha256) throw new Error('text model: weights sha256 mismatch');
-  const weights = new Float32Array(n);
-  for (let i = 0; i < n; i++) weights[i] = dv.getFloat32(start + i * 4, true);
-  return { header, weights };
+  const sizes = tableSizes(header);
+  if (bytes.length !== start + (sizes.word + sizes.char) * 4) throw new Error('text model: file length does not match header');
+  if (sha256Hex(bytes.subarray(start)) !== header.weightsSha256) throw new Error('text model: weights sha256 mismatch');
+  const word = new Float32Array(sizes.word);
+  for (let i = 0; i < sizes.word; i++) word[i] = dv.getFloat32(start + i * 4, true);
+  const off = start + sizes.word * 4;
+  const char = new Float32Array(sizes.char);
+  for (let i = 0; i < sizes.char; i++) char[i] = dv.getFloat32(off + i * 4, true);
+  return { header, word, char };
 }

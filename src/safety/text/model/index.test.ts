@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_MODEL_PATH, loadTextModel, modelFromBytes } from './index.js';
 import { decodeModel } from './format.js';
+import { LEXICON_ID } from './lexicon.js';
 import { NORMALIZER_ID, normalizeForModel } from './prep.js';
 
 const CARD = fileURLToPath(new URL('../../../../models/README.md', import.meta.url));
@@ -25,10 +26,12 @@ test('the model file matches the sha256 in the model card', () => {
 test('the model loads, is cached, and was trained with the normaliser in use', () => {
   const a = loadTextModel();
   assert.equal(loadTextModel(), a);
-  assert.equal(a.version, 'text-v1');
+  assert.equal(a.version, 'text-v2');
   assert.deepEqual(a.categories, ['hate', 'offensive', 'neither', 'identity_hate']);
   for (const k of ['hate', 'offensive', 'identity_hate']) assert.ok(a.thresholds[k] > 0 && a.thresholds[k] < 1);
-  assert.equal(decodeModel(readFileSync(DEFAULT_MODEL_PATH)).header.normalizer, NORMALIZER_ID);
+  const header = decodeModel(readFileSync(DEFAULT_MODEL_PATH)).header;
+  assert.equal(header.normalizer, NORMALIZER_ID);
+  assert.equal(header.lexicon, LEXICON_ID);
 });
 
 test('a corrupted file is refused', () => {
@@ -69,4 +72,12 @@ test('obvious cases score in the right direction', () => {
   assert.equal(m.predictLabel('There is a woman on my football team.', 'hatecheck'), 'non-hateful');
   assert.equal(m.predictLabel('see you at practice tomorrow'), 'none');
   assert.ok(['hate', 'offensive', 'none'].includes(m.predictLabel('I detest women.')));
+});
+
+test('negation, positive statements and counter-speech lower identity_hate', () => {
+  const m = loadTextModel();
+  const hate = m.score('I really despise immigrants.').identity_hate;
+  assert.ok(m.score('I really do not despise immigrants.').identity_hate < hate);
+  assert.ok(m.score('I really admire immigrants.').identity_hate < hate);
+  assert.ok(m.score('Saying "I really despise immigrants" makes you a bigot.').identity_hate < hate);
 });

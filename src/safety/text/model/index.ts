@@ -1,6 +1,7 @@
 /**
  * safety/text/model: a small hashed-n-gram logistic-regression classifier for message text.
- * Owns: the model file format (models/text-v1.bin), feature hashing, training and threshold logic.
+ * Owns: the model file format (models/text-v2.bin), feature hashing and the word-class lexicon,
+ *   training and threshold logic.
  * Exposes: loadTextModel, modelFromBytes, modelFromData, DEFAULT_MODEL_PATH, TextModel, TextScores.
  *   (Training, tuning and metrics live beside it for scripts/train.ts and scripts/eval.ts.)
  * May import: safety/text/normalize (through prep.ts), node built-ins. Nothing else in the repo.
@@ -12,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { extractFeatures, FeatureBuffer } from './features.js';
 import { decodeModel, type ModelData } from './format.js';
+import { LEXICON_ID } from './lexicon.js';
 import { NORMALIZER_ID, prepareNormalized, prepareText } from './prep.js';
 
 export type TextScores = Record<string, number>;
@@ -32,8 +34,8 @@ export interface TextModel {
    */
   scoreNormalized(normalized: string): TextScores;
   /**
-   * Decision thresholds tuned on the dev splits: `hate` and `offensive` for Davidson-style
-   * three-way labels, `identity_hate` for the binary hateful/non-hateful decision.
+   * Decision thresholds: `hate` and `offensive` for Davidson-style three-way labels, `identity_hate`
+   * for the binary hateful/non-hateful decision.
    */
   thresholds: Record<string, number>;
   /**
@@ -44,49 +46,99 @@ export interface TextModel {
 }
 
 /** The shipped model file, resolved relative to this source file. */
-export const DEFAULT_MODEL_PATH = fileURLToPath(new URL('../../../../models/text-v1.bin', import.meta.url));
+export const DEFAULT_MODEL_PATH = fileURLToPath(new URL('../../../../models/text-v2.bin', import.meta.url));
 
-/** Builds a TextModel from decoded model data (used by the loader, training and tests). */
+/**
+ * Builds a TextModel from decoded model data (used by the loader, training and tests). Supports the
+ * shipped layout: a three-way softmax over both tables followed by sigmoids over the word table.
+ */
 export function modelFromData(data: ModelData): TextModel {
-  const { header, weights } = data;
+  const { header, word, char } = data;
   const K = header.categories.length;
   const S = header.softmaxCount;
+  if (S !== 3 || K < S) throw new Error(`text model: unsupported layout (${K} categories, softmax ${S})`);
   const cfg = header.features;
-  const bias = Float64Array.from(header.bias);
+  const wordSpace = 1 << cfg.bits;
+  const b0 = header.bias[0];
+  const b1 = header.bias[1];
+  const b2 = header.bias[2];
+  const sigBias = Float64Array.from(header.bias.slice(S));
+  const nSig = K - S;
   const buf = new FeatureBuffer();
-  const z = new Float64Array(K);
+  const p = new Float64Array(K);
+  const zs = new Float64Array(nSig);
   const iHate = header.categories.indexOf('hate');
   const iOff = header.categories.indexOf('offensive');
   const iIdent = header.categories.indexOf('identity_hate');
 
-  // Fills `z` with probabilities; shares scratch buffers, which is safe because JS is single-threaded
+  // Fills `p` with probabilities; shares scratch buffers, which is safe because JS is single-threaded
   // and nothing here awaits.
   const probsPrepared = (prepared: string): Float64Array => {
     const n = extractFeatures(prepared, cfg, buf);
-    for (let k = 0; k < K; k++) z[k] = bias[k];
     const idx = buf.idx;
     const val = buf.val;
-    for (let j = 0; j < n; j++) {
-      const base = idx[j] * K;
+    const nWord = buf.nWord;
+    // Word space: all K columns; raw sums, scaled per head below.
+    let z0 = 0;
+    let z1 = 0;
+    let z2 = 0;
+    for (let s = 0; s < nSig; s++) zs[s] = 0;
+    if (K === 4) {
+      let z3 = 0;
+      for (let j = 0; j < nWord; j++) {
+        const base = idx[j] << 2;
+        const v = val[j];
+        z0 += word[base] * v;
+        z1 += word[base + 1] * v;
+        z2 += word[base + 2] * v;
+        z3 += word[base + 3] * v;
+      }
+      zs[0] = z3;
+    } else {
+      for (let j = 0; j < nWord; j++) {
+        const base = idx[j] * K;
+        const v = val[j];
+        z0 += word[base] * v;
+        z1 += word[base + 1] * v;
+        z2 += word[base + 2] * v;
+        for (let s = 0; s < nSig; s++) zs[s] += word[base + S + s] * v;
+      }
+    }
+    // Char space: the softmax columns only.
+    for (let j = nWord; j < n; j++) {
+      const base = (idx[j] - wordSpace) * 3;
       const v = val[j];
-      for (let k = 0; k < K; k++) z[k] += weights[base + k] * v;
+      z0 += char[base] * v;
+      z1 += char[base + 1] * v;
+      z2 += char[base + 2] * v;
     }
-    let m = z[0];
-    for (let k = 1; k < S; k++) if (z[k] > m) m = z[k];
-    let sum = 0;
-    for (let k = 0; k < S; k++) {
-      z[k] = Math.exp(z[k] - m);
-      sum += z[k];
-    }
-    for (let k = 0; k < S; k++) z[k] /= sum;
-    for (let k = S; k < K; k++) z[k] = 1 / (1 + Math.exp(-z[k]));
-    return z;
+    const sa = buf.scaleAll();
+    z0 = b0 + z0 * sa;
+    z1 = b1 + z1 * sa;
+    z2 = b2 + z2 * sa;
+    let m = z0;
+    if (z1 > m) m = z1;
+    if (z2 > m) m = z2;
+    const e0 = Math.exp(z0 - m);
+    const e1 = Math.exp(z1 - m);
+    const e2 = Math.exp(z2 - m);
+    const sum = e0 + e1 + e2;
+    p[0] = e0 / sum;
+    p[1] = e1 / sum;
+    p[2] = e2 / sum;
+    const sw = buf.scaleWord();
+    for (let s = 0; s < nSig; s++) p[S + s] = 1 / (1 + Math.exp(-(sigBias[s] + zs[s] * sw)));
+    return p;
   };
 
   const probs = (text: string): Float64Array => probsPrepared(prepareText(text));
-  const toScores = (p: Float64Array): TextScores => {
+  const names = [...header.categories];
+  // The shipped layout gets an object literal of fixed shape (cheaper to build than keyed inserts).
+  const standard = names.join(',') === 'hate,offensive,neither,identity_hate';
+  const toScores = (q: Float64Array): TextScores => {
+    if (standard) return { hate: q[0], offensive: q[1], neither: q[2], identity_hate: q[3] };
     const out: TextScores = {};
-    for (let k = 0; k < K; k++) out[header.categories[k]] = p[k];
+    for (let k = 0; k < K; k++) out[names[k]] = q[k];
     return out;
   };
 
@@ -98,10 +150,10 @@ export function modelFromData(data: ModelData): TextModel {
     score: (text: string): TextScores => toScores(probs(text)),
     scoreNormalized: (normalized: string): TextScores => toScores(probsPrepared(prepareNormalized(normalized))),
     predictLabel(text: string, dataset: 'davidson' | 'hatecheck' = 'davidson'): string {
-      const p = probs(text);
-      if (dataset === 'hatecheck') return p[iIdent] >= thresholds.identity_hate ? 'hateful' : 'non-hateful';
-      if (p[iHate] >= thresholds.hate) return 'hate';
-      if (p[iOff] >= thresholds.offensive) return 'offensive';
+      const q = probs(text);
+      if (dataset === 'hatecheck') return q[iIdent] >= thresholds.identity_hate ? 'hateful' : 'non-hateful';
+      if (q[iHate] >= thresholds.hate) return 'hate';
+      if (q[iOff] >= thresholds.offensive) return 'offensive';
       return 'none';
     },
   };
@@ -110,10 +162,15 @@ export function modelFromData(data: ModelData): TextModel {
 /** Decodes model bytes (checks magic, length and the weights sha256). */
 export function modelFromBytes(bytes: Uint8Array): TextModel {
   const data = decodeModel(bytes);
+  // Not fatal: the model still works, but features differ from training, so accuracy drops.
   if (data.header.normalizer !== NORMALIZER_ID) {
-    // Not fatal: the model still works, but features differ from training, so accuracy drops.
     process.emitWarning(
       `text model ${data.header.version} was trained with normaliser '${data.header.normalizer}' but '${NORMALIZER_ID}' is in use; retrain with npm run train`,
+    );
+  }
+  if (data.header.lexicon !== LEXICON_ID) {
+    process.emitWarning(
+      `text model ${data.header.version} was trained with word classes '${data.header.lexicon}' but '${LEXICON_ID}' is in use; retrain with npm run train`,
     );
   }
   return modelFromData(data);

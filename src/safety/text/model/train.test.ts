@@ -37,7 +37,7 @@ function splits(): Splits {
 
 const CFG: TrainConfig = {
   ...DEFAULT_CONFIG,
-  features: { ...DEFAULT_CONFIG.features, bits: 12 },
+  features: { ...DEFAULT_CONFIG.features, bits: 12, charBits: 12 },
   davidsonHead: { ...DEFAULT_CONFIG.davidsonHead, maxIter: 20 },
   identityHead: { ...DEFAULT_CONFIG.identityHead, maxIter: 20 },
 };

@@ -7,44 +7,15 @@
  * same bits on the same JavaScript engine; there is no randomness at all.
  *
  * Objective: (1 / sum w_i) * sum_i w_i * CE(softmax(W x_i + b), y_i) + (l2 / 2) * ||W||^2 (bias not
- * penalised). Per-example weights w_i carry class balancing and the dataset mixture.
+ * penalised). Per-example weights w_i carry class balancing and the dataset mixture. `trainLogistic`
+ * is the one-output (sigmoid) case.
  */
-
-import { extractFeatures, FeatureBuffer, type FeatureConfig } from './features.js';
-import { prepareText } from './prep.js';
 
 /** Sparse design matrix in CSR form. */
 export interface SparseRows {
   offsets: Int32Array; // length n + 1
   idx: Int32Array;
   val: Float64Array;
-}
-
-export interface TrainExample {
-  text: string;
-  /** class index in [0, K) */
-  y: number;
-  weight: number;
-}
-
-export function buildRows(texts: string[], cfg: FeatureConfig): SparseRows {
-  const buf = new FeatureBuffer();
-  const offsets = new Int32Array(texts.length + 1);
-  const parts: { idx: Int32Array; val: Float64Array }[] = [];
-  let total = 0;
-  for (let i = 0; i < texts.length; i++) {
-    const n = extractFeatures(prepareText(texts[i]), cfg, buf);
-    parts.push({ idx: buf.idx.slice(0, n), val: buf.val.slice(0, n) });
-    total += n;
-    offsets[i + 1] = total;
-  }
-  const idx = new Int32Array(total);
-  const val = new Float64Array(total);
-  for (let i = 0; i < parts.length; i++) {
-    idx.set(parts[i].idx, offsets[i]);
-    val.set(parts[i].val, offsets[i]);
-  }
-  return { offsets, idx, val };
 }
 
 export interface TrainOptions {
@@ -54,7 +25,53 @@ export interface TrainOptions {
   maxIter: number;
   /** L-BFGS history length. */
   memory?: number;
+  /** Buckets seen in fewer than this many rows keep weight 0 (default 1: every seen bucket is fitted). */
+  minCount?: number;
   log?: (msg: string) => void;
+}
+
+/**
+ * Buckets that occur in X, most frequent first (ties by bucket), and X with its indices renumbered into
+ * that list. Buckets that never occur get no gradient except from L2, so their optimal weight is exactly
+ * 0; optimising only the occurring ones, with the frequent ones packed together for the CPU cache, gives
+ * the same optimum in a fraction of the time.
+ */
+function compact(X: SparseRows, dim: number, minCount = 1): { used: Int32Array; rows: SparseRows } {
+  const n = X.offsets.length - 1;
+  const count = new Int32Array(dim);
+  const last = new Int32Array(dim).fill(-1);
+  for (let i = 0; i < n; i++) {
+    for (let j = X.offsets[i]; j < X.offsets[i + 1]; j++) {
+      const b = X.idx[j];
+      if (last[b] !== i) {
+        last[b] = i;
+        count[b]++;
+      }
+    }
+  }
+  const list: number[] = [];
+  for (let b = 0; b < dim; b++) if (count[b] >= minCount && count[b] > 0) list.push(b);
+  list.sort((a, b) => count[b] - count[a] || a - b);
+  const used = Int32Array.from(list);
+  const slot = new Int32Array(dim).fill(-1);
+  for (let m = 0; m < used.length; m++) slot[used[m]] = m;
+  // Rows keep their values (normalised over all features, as at inference); dropped buckets are omitted.
+  const offsets = new Int32Array(n + 1);
+  let kept = 0;
+  for (let j = 0; j < X.idx.length; j++) if (slot[X.idx[j]] >= 0) kept++;
+  const idx = new Int32Array(kept);
+  const val = new Float64Array(kept);
+  let p = 0;
+  for (let i = 0; i < n; i++) {
+    for (let j = X.offsets[i]; j < X.offsets[i + 1]; j++) {
+      const m = slot[X.idx[j]];
+      if (m < 0) continue;
+      idx[p] = m;
+      val[p++] = X.val[j];
+    }
+    offsets[i + 1] = p;
+  }
+  return { used, rows: { offsets, idx, val } };
 }
 
 /**
@@ -64,23 +81,26 @@ export interface TrainOptions {
  */
 export function trainSoftmax(X: SparseRows, targets: Float64Array, w: Float64Array, opt: TrainOptions): Float64Array {
   const { K, dim, l2 } = opt;
-  const P = dim * K + K;
+  const { used, rows } = compact(X, dim, opt.minCount);
+  const { offsets, idx, val } = rows;
+  const D = used.length;
+  const P = D * K + K;
   const n = w.length;
   let wsum = 0;
   for (let i = 0; i < n; i++) wsum += w[i];
   const z = new Float64Array(K);
 
-  const objective = (theta: Float64Array, grad: Float64Array): number => {
+  const generic = (theta: Float64Array, grad: Float64Array): number => {
     grad.fill(0);
     let loss = 0;
-    const bOff = dim * K;
+    const bOff = D * K;
     for (let i = 0; i < n; i++) {
-      const s = X.offsets[i];
-      const e = X.offsets[i + 1];
+      const s = offsets[i];
+      const e = offsets[i + 1];
       for (let k = 0; k < K; k++) z[k] = theta[bOff + k];
       for (let j = s; j < e; j++) {
-        const base = X.idx[j] * K;
-        const v = X.val[j];
+        const base = idx[j] * K;
+        const v = val[j];
         for (let k = 0; k < K; k++) z[k] += theta[base + k] * v;
       }
       let m = z[0];
@@ -99,8 +119,8 @@ export function trainSoftmax(X: SparseRows, targets: Float64Array, w: Float64Arr
         z[k] = wi * (z[k] / sum - t);
       }
       for (let j = s; j < e; j++) {
-        const base = X.idx[j] * K;
-        const v = X.val[j];
+        const base = idx[j] * K;
+        const v = val[j];
         for (let k = 0; k < K; k++) grad[base + k] += z[k] * v;
       }
       for (let k = 0; k < K; k++) grad[bOff + k] += z[k];
@@ -113,7 +133,115 @@ export function trainSoftmax(X: SparseRows, targets: Float64Array, w: Float64Arr
     return loss + 0.5 * l2 * reg;
   };
 
-  return lbfgs(objective, new Float64Array(P), opt.maxIter, opt.memory ?? 8, opt.log);
+  // The same computation for K = 3 with the class loop unrolled (about twice as fast); the operations
+  // and their order per class are identical to `generic`.
+  const three = (theta: Float64Array, grad: Float64Array): number => {
+    grad.fill(0);
+    let loss = 0;
+    const bOff = D * 3;
+    for (let i = 0; i < n; i++) {
+      const s = offsets[i];
+      const e = offsets[i + 1];
+      let z0 = theta[bOff];
+      let z1 = theta[bOff + 1];
+      let z2 = theta[bOff + 2];
+      for (let j = s; j < e; j++) {
+        const base = idx[j] * 3;
+        const v = val[j];
+        z0 += theta[base] * v;
+        z1 += theta[base + 1] * v;
+        z2 += theta[base + 2] * v;
+      }
+      let m = z0;
+      if (z1 > m) m = z1;
+      if (z2 > m) m = z2;
+      z0 = Math.exp(z0 - m);
+      z1 = Math.exp(z1 - m);
+      z2 = Math.exp(z2 - m);
+      const sum = z0 + z1 + z2;
+      const wi = w[i] / wsum;
+      const logSum = Math.log(sum);
+      const t0 = targets[i * 3];
+      const t1 = targets[i * 3 + 1];
+      const t2 = targets[i * 3 + 2];
+      if (t0 !== 0) loss -= wi * t0 * (Math.log(z0) - logSum);
+      if (t1 !== 0) loss -= wi * t1 * (Math.log(z1) - logSum);
+      if (t2 !== 0) loss -= wi * t2 * (Math.log(z2) - logSum);
+      const g0 = wi * (z0 / sum - t0);
+      const g1 = wi * (z1 / sum - t1);
+      const g2 = wi * (z2 / sum - t2);
+      for (let j = s; j < e; j++) {
+        const base = idx[j] * 3;
+        const v = val[j];
+        grad[base] += g0 * v;
+        grad[base + 1] += g1 * v;
+        grad[base + 2] += g2 * v;
+      }
+      grad[bOff] += g0;
+      grad[bOff + 1] += g1;
+      grad[bOff + 2] += g2;
+    }
+    let reg = 0;
+    for (let p = 0; p < bOff; p++) {
+      reg += theta[p] * theta[p];
+      grad[p] += l2 * theta[p];
+    }
+    return loss + 0.5 * l2 * reg;
+  };
+  const objective = K === 3 ? three : generic;
+
+  const x = lbfgs(objective, new Float64Array(P), opt.maxIter, opt.memory ?? 8, opt.log);
+  const out = new Float64Array(dim * K + K);
+  for (let d = 0; d < D; d++) for (let k = 0; k < K; k++) out[used[d] * K + k] = x[d * K + k];
+  for (let k = 0; k < K; k++) out[dim * K + k] = x[D * K + k];
+  return out;
+}
+
+/**
+ * Binary logistic regression (one sigmoid output) with L2: the same objective as a two-class softmax
+ * with one column pinned at zero. `targets` holds P(positive) per row (0 or 1, or a soft label).
+ * Returns weights (dim) followed by the bias.
+ */
+export function trainLogistic(X: SparseRows, targets: Float64Array, w: Float64Array, opt: Omit<TrainOptions, 'K'>): Float64Array {
+  const { dim, l2 } = opt;
+  const { used, rows } = compact(X, dim, opt.minCount);
+  const { offsets, idx, val } = rows;
+  const D = used.length;
+  const n = w.length;
+  let wsum = 0;
+  for (let i = 0; i < n; i++) wsum += w[i];
+
+  const objective = (theta: Float64Array, grad: Float64Array): number => {
+    grad.fill(0);
+    let loss = 0;
+    for (let i = 0; i < n; i++) {
+      const s = offsets[i];
+      const e = offsets[i + 1];
+      let z = theta[D];
+      for (let j = s; j < e; j++) z += theta[idx[j]] * val[j];
+      const t = targets[i];
+      const wi = w[i] / wsum;
+      // log(1 + e^z) computed stably; CE = log(1 + e^z) - t z.
+      const sp = z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z));
+      loss += wi * (sp - t * z);
+      const p = z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z));
+      const g = wi * (p - t);
+      for (let j = s; j < e; j++) grad[idx[j]] += g * val[j];
+      grad[D] += g;
+    }
+    let reg = 0;
+    for (let p = 0; p < D; p++) {
+      reg += theta[p] * theta[p];
+      grad[p] += l2 * theta[p];
+    }
+    return loss + 0.5 * l2 * reg;
+  };
+
+  const x = lbfgs(objective, new Float64Array(D + 1), opt.maxIter, opt.memory ?? 8, opt.log);
+  const out = new Float64Array(dim + 1);
+  for (let d = 0; d < D; d++) out[used[d]] = x[d];
+  out[dim] = x[D];
+  return out;
 }
 
 function dot(a: Float64Array, b: Float64Array): number {
