@@ -202,7 +202,8 @@ for (const driver of await testDrivers()) {
         assert.ok(['moderator', 'child_safety'].includes(read.staffRole));
         const entry = JSON.parse(read.entry);
         assert.equal(entry.type, 'content.read');
-        assert.ok(!read.entry.includes('ax'), 'the entry names no user id');
+        // As a whole token: random ids and pseudonyms may contain the letters "ax" inside a longer run.
+        assert.ok(!/(^|[^A-Za-z0-9])ax([^A-Za-z0-9]|$)/.test(read.entry), 'the entry names no user id');
         const leaf = createHash('sha256').update(Buffer.concat([Buffer.from([0]), Buffer.from(read.entry, 'utf8')])).digest();
         assert.doesNotThrow(() => verifyInclusion(read.logIndex, res.body.treeSize, leaf, read.inclusionProof.map((p: string) => Buffer.from(p, 'base64')), root));
         assert.throws(() => verifyInclusion(read.logIndex, res.body.treeSize, createHash('sha256').update('forged').digest(), read.inclusionProof.map((p: string) => Buffer.from(p, 'base64')), root));
