@@ -6,7 +6,7 @@ import { randomId } from '../crypto/index.js';
 import { DomainError } from '../errors.js';
 import type { SyncVerdict } from '../safety/index.js';
 import type { BusEvent, OutboxRow } from '../events/index.js';
-import type { Db, Queryable, QueryResult, SqlValue } from '../storage/index.js';
+import { queryWithRetry, type Queryable } from '../storage/index.js';
 import { blockedEitherWay, loadConversation, type ConversationInfo, type MessagingContext } from './context.js';
 import { LOCAL_CONTENT, sealMessage, type MessageContent, type Pointer } from './content.js';
 import { MessagingErrors } from './errors.js';
@@ -76,20 +76,6 @@ function validateContent(ctx: MessagingContext, input: SendInput): MessageConten
     throw new DomainError(MessagingErrors.emptyMessage, 'a message needs text, a pointer or media');
   }
   return content;
-}
-
-const RETRYABLE = new Set(['40001', '40P01']);
-
-/** A single statement is its own transaction; like Db.tx, it is retried on a serialization failure or deadlock. */
-async function queryWithRetry<Row>(db: Db, sql: string, params: SqlValue[]): Promise<QueryResult<Row>> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await db.query<Row>(sql, params);
-    } catch (err) {
-      if (attempt < 5 && RETRYABLE.has((err as { code?: string }).code ?? '')) continue;
-      throw err;
-    }
-  }
 }
 
 /**

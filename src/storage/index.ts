@@ -1,6 +1,6 @@
 /**
  * storage: the `Db` interface, its two drivers (PGlite embedded, PostgreSQL) and forward-only migrations.
- * Owns: storage_migrations. Exposes: openDb, runMigrations, Db, Queryable, Migration.
+ * Owns: storage_migrations. Exposes: openDb, runMigrations, queryWithRetry, Db, Queryable, Migration.
  * May import: nothing above it.
  * Never: build SQL by string concatenation of values; hide a driver difference from callers silently.
  */
@@ -11,6 +11,7 @@ import { openPostgres } from './postgres.js';
 
 export type { Db, Queryable, QueryResult, SqlValue } from './db.js';
 export { runMigrations, type Migration } from './migrations.js';
+export { queryWithRetry } from './retry.js';
 
 export type DbOptions =
   | { driver: 'pglite'; dataDir?: string | null }

@@ -4,12 +4,11 @@
  */
 import pg from 'pg';
 import type { Db, Queryable, QueryResult, SqlValue } from './db.js';
+import { isRetryable, MAX_ATTEMPTS } from './retry.js';
 
 // int8 as a JS number (sequences and sizes stay below 2^53); the default would be a string.
 pg.types.setTypeParser(20, (value: string) => Number(value));
 
-const RETRYABLE = new Set(['40001', '40P01']);
-const MAX_ATTEMPTS = 5;
 
 function toParams(params: SqlValue[] | undefined): unknown[] | undefined {
   if (!params) return undefined;
@@ -52,8 +51,7 @@ export async function openPostgres(url: string, poolSize = 10): Promise<Db> {
           return value;
         } catch (err) {
           await client.query('ROLLBACK').catch(() => {});
-          const code = (err as { code?: string }).code;
-          if (code && RETRYABLE.has(code) && attempt < MAX_ATTEMPTS) continue;
+          if (isRetryable(err) && attempt < MAX_ATTEMPTS) continue;
           throw err;
         } finally {
           client.release();
