@@ -194,7 +194,7 @@ export function createSendQueue(
     };
   }
 
-  // Group commit with a few batches in flight: while one batch waits on the database, the next one is already
+  // Group commit with two batches in flight (config): while one batch waits on the database, the next one is already
   // being written. Batches that touch the same conversation or user serialize on those rows' locks (taken in
   // sorted order, so they cannot deadlock), which keeps sequence numbers dense and in commit order.
   let inflightBatches = 0;
@@ -306,19 +306,23 @@ export function createSendQueue(
       // that order sequence numbers are held only while PostgreSQL runs it and commits.
       const r = await queryWithRetry<{ k: string; a: string | null; b: string | null; n: number; at: Date | null }>(
         ctx.db,
-        `WITH input AS (
-           SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[],
+        `WITH input AS MATERIALIZED (
+           -- The dedupe check is one index probe per input row (LATERAL ... LIMIT 1): a join here lets the planner
+           -- pick a hash join over a sequential scan of every message ever sent, which grows with the table. Its
+           -- answer is a boolean column, not an anti-join: the planner estimates an anti-join against a unique index
+           -- as "every row is a duplicate" (1 fresh row), which turned every join below into a nested loop and made
+           -- a batch cost quadratic in its size. A boolean column of a CTE is estimated at half the rows.
+           SELECT x.*, d.message_id AS dmid, d.conversation_id AS dconv, d.seq AS dseq, d.created_at AS dat,
+             d.message_id IS NOT NULL AS dupe
+           FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[],
              $9::text[], $10::text[], $11::text[]) AS x(ord, conv, mid, snd, dev, cmid, ep, ct, rt, st, at)
-         ),
-         dup AS (
-           -- One index probe per input row (LATERAL ... LIMIT 1): a join here lets the planner pick a hash join
-           -- over a sequential scan of every message ever sent, which grows with the table.
-           SELECT i.ord, m.message_id, m.conversation_id, m.seq, m.created_at FROM input i CROSS JOIN LATERAL (
+           LEFT JOIN LATERAL (
              SELECT message_id, conversation_id, seq, created_at FROM msg_messages
-             WHERE sender_id = i.snd AND sender_device_id = i.dev AND client_message_id = i.cmid LIMIT 1
-           ) m
+             WHERE sender_id = x.snd AND sender_device_id = x.dev AND client_message_id = x.cmid LIMIT 1
+           ) d ON true
          ),
-         fresh AS (SELECT i.* FROM input i WHERE NOT EXISTS (SELECT 1 FROM dup d WHERE d.ord = i.ord)),
+         dup AS (SELECT ord, dmid AS message_id, dconv AS conversation_id, dseq AS seq, dat AS created_at FROM input WHERE dupe),
+         fresh AS (SELECT ord, conv, mid, snd, dev, cmid, ep, ct, rt, st, at FROM input WHERE NOT dupe),
          counts AS (SELECT conv, count(*)::int8 AS n FROM fresh GROUP BY conv),
          locked AS (
            SELECT c.conversation_id FROM msg_conversations c WHERE c.conversation_id IN (SELECT conv FROM counts)
