@@ -2,6 +2,7 @@
 // sextortion gate, context (ages, relationship, hour, family roles), actions, the window and purity.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { createRiskState, scoreConversation, scoreEvent, scoreState, THRESHOLDS, WINDOW_MESSAGES, type RiskEvent, type RiskHit } from './index.js';
 
 const hit = (category: string, weight: number, ruleId = `t.${category}`): RiskHit => ({ ruleId, category, weight });
@@ -128,4 +129,37 @@ test('the state holds no message text', () => {
   const keys = new Set<string>();
   JSON.stringify(s, (k, v) => (keys.add(k), v));
   assert.ok(!keys.has('text'));
+});
+
+test('a window without evidence takes the quiet path, and it gives exactly what the full pass gives', () => {
+  // The full pass is forced by claiming evidence the window does not have; both must agree on every window,
+  // including ones that slide past their only hits and ones with model scores just under the hostility floor.
+  const categories = ['maturity', 'secrecy_parents', 'platform_move', 'image_request', 'threat_leak', 'insult', 'family_address'];
+  const event = fc.record({
+    from: fc.constantFrom('a', 'b', 'c'),
+    hits: fc.array(fc.record({ category: fc.constantFrom(...categories), weight: fc.double({ min: 0, max: 1, noNaN: true }) }), { maxLength: 2 }),
+    hostility: fc.double({ min: 0, max: 1, noNaN: true }),
+    at: fc.integer({ min: 0, max: 10 ** 7 }),
+    localHour: fc.integer({ min: 0, max: 23 }),
+  });
+  fc.assert(
+    fc.property(
+      fc.array(fc.oneof({ weight: 4, arbitrary: event.map((e) => ({ ...e, hits: [], hostility: e.hostility / 4 })) }, { weight: 1, arbitrary: event }), { maxLength: WINDOW_MESSAGES + 20 }),
+      fc.constantFrom<'adult' | '13-15' | 'unknown'>('adult', '13-15', 'unknown'),
+      (events, band) => {
+        let state = createRiskState({ ageBands: { a: 'adult', b: band }, relationship: 'none' });
+        for (const e of events) {
+          state = scoreEvent(state, {
+            from: e.from,
+            hits: e.hits.map((h) => hit(h.category, h.weight)),
+            modelScores: { offensive: e.hostility, hate: e.hostility / 2 },
+            at: e.at,
+            localHour: e.localHour,
+          }).state;
+          assert.deepEqual(scoreState(state), scoreState({ ...state, evidenceTurns: 1 }));
+        }
+      },
+    ),
+    { numRuns: 300 },
+  );
 });

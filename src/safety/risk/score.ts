@@ -102,6 +102,12 @@ export interface RiskState {
   /** participants in order of first message */
   readonly participants: readonly string[];
   readonly eventCount: number;
+  /**
+   * Turns in the window that carry anything a score is made of (a rule hit, or a model score at or above
+   * HOSTILE_MESSAGE_MIN). Ordinary chat has none: then every score is 0 with no signals, and scoring skips the
+   * O(window) pass per participant.
+   */
+  readonly evidenceTurns: number;
 }
 
 export interface RiskSignal {
@@ -130,7 +136,14 @@ export interface RiskResult {
 }
 
 export function createRiskState(context: RiskContext = {}): RiskState {
-  return { context, turns: [], participants: [], eventCount: 0 };
+  return { context, turns: [], participants: [], eventCount: 0, evidenceTurns: 0 };
+}
+
+const carriesEvidence = (t: Turn) => t.hits.length > 0 || t.hostility >= HOSTILE_MESSAGE_MIN;
+
+/** What scoreState returns for a window with no evidence, built fresh each time (callers own the result). */
+function quietResult(): RiskResult {
+  return { scores: { grooming: 0, sextortion: 0, harassment: 0 }, subjects: {}, flagged: [], signals: [], actions: [] };
 }
 
 const isMinor = (b: AgeBand | undefined) => b === 'under13' || b === '13-15' || b === '16-17';
@@ -327,6 +340,7 @@ function actionsFor(harm: Harm, score: number, who: string, others: string[], me
 
 /** Scores of the current window; does not change the state. */
 export function scoreState(state: RiskState): RiskResult {
+  if (state.evidenceTurns === 0) return quietResult();
   const scores: Record<Harm, number> = { grooming: 0, sextortion: 0, harassment: 0 };
   const subjects: Partial<Record<Harm, string>> = {};
   const signals: RiskSignal[] = [];
@@ -387,8 +401,11 @@ export function scoreEvent(state: RiskState, event: RiskEvent): RiskResult & { s
     ...(previousOther !== undefined ? { previousOther } : {}),
   };
   const turns = [...state.turns, turn];
-  if (turns.length > WINDOW_MESSAGES) turns.splice(0, turns.length - WINDOW_MESSAGES);
-  const next: RiskState = { context: state.context, turns, participants, eventCount: state.eventCount + 1 };
+  let evidenceTurns = state.evidenceTurns + (carriesEvidence(turn) ? 1 : 0);
+  if (turns.length > WINDOW_MESSAGES) {
+    for (const gone of turns.splice(0, turns.length - WINDOW_MESSAGES)) if (carriesEvidence(gone)) evidenceTurns--;
+  }
+  const next: RiskState = { context: state.context, turns, participants, eventCount: state.eventCount + 1, evidenceTurns };
   return { ...scoreState(next), state: next };
 }
 
