@@ -5,9 +5,10 @@
  *   B. half load: open loop at `halfLoadFraction` × A's delivered rate, spread evenly over clients and time.
  * Each phase warms up for warmupMs and then measures for measureMs; between phases the client stops sending and
  * waits until what it sent has been answered and delivered. Counted: frames `event` carrying a message from the
- * client's partner, received inside the window; latency = receipt time − the send time written into the text
- * (both ends live in this process, so one clock). Frames are dispatched by prefix and read with indexOf instead
- * of JSON.parse; send frames are built by concatenation from a per-client prefix and one preallocated padding.
+ * client's partner, received inside the window; latency = receipt time − the send time written into the text (as
+ * letters, see encodeSentAt; both ends live in this process, so one clock). Frames are dispatched by prefix and
+ * read with indexOf instead of JSON.parse; send frames are built by concatenation from a per-client prefix and one
+ * preallocated padding.
  * Run (by bench/messaging.ts): node --import tsx bench/messaging-load.ts <args.json>; prints "RESULT <json>".
  */
 import { readFileSync, realpathSync } from 'node:fs';
@@ -128,12 +129,33 @@ function flushAck(c: Client) {
   }
 }
 
+/**
+ * The send time travels in the text, as nine letters (base 26, microseconds): a digit string such as "35123.456"
+ * reads as a phone number to the contact-sharing rules, which made every benchmark message a rule hit and every
+ * conversation's risk window carry evidence, unlike ordinary chat.
+ */
+const TIME_LETTERS = 9;
+export function encodeSentAt(ms: number): string {
+  let v = Math.round(ms * 1000);
+  let out = '';
+  for (let i = 0; i < TIME_LETTERS; i++) {
+    out = String.fromCharCode(97 + (v % 26)) + out;
+    v = Math.floor(v / 26);
+  }
+  return out;
+}
+export function decodeSentAt(text: string, at: number): number {
+  let v = 0;
+  for (let i = 0; i < TIME_LETTERS; i++) v = v * 26 + (text.charCodeAt(at + i) - 97);
+  return v / 1000;
+}
+
 function sendOne(c: Client) {
   const n = ++c.counter;
   const now = performance.now();
   c.inflight++;
   inflightTotal++;
-  c.ws.send(`${c.prefix}${n}","ref":"${n}","text":"${now.toFixed(3)}${c.pad}"}`);
+  c.ws.send(`${c.prefix}${n}","ref":"${n}","text":"${encodeSentAt(now)}${c.pad}"}`);
 }
 
 function onFrame(c: Client, raw: string) {
@@ -149,7 +171,7 @@ function onFrame(c: Client, raw: string) {
     const ti = raw.indexOf('"text":"', si);
     if (ti < 0) return;
     const now = performance.now();
-    const sentAt = parseFloat(raw.slice(ti + 8, ti + 30));
+    const sentAt = decodeSentAt(raw, ti + 8);
     deliveredTotal++;
     if (now >= mStart && now < mEnd) {
       deliveredInWindow++;
