@@ -18,6 +18,8 @@
  *   often, 0: never); MESSAGING_BENCH_CEILING (msg/s: skip the relay and use this ceiling, for quick experiments);
  *   MESSAGING_BENCH_CPU_PROF (a directory: profile the server child with --cpu-prof, print its top self-time frames);
  *   MESSAGING_BENCH_SERVER_ENV (JSON of extra server env, e.g. {"CUSTODIAN_SEND_BATCH_WAIT_MS":"1"});
+ *   MESSAGING_BENCH_RATES (1000,2000,4000: after phase B, open-loop phases at these fixed rates against each server,
+ *   so latency is also seen as a curve over load rather than at one point; empty: none);
  *   MESSAGING_BENCH_SERVER_ARGS (JSON array of node arguments that start the server, default
  *   ["bin/custodian.js","serve"]; it must print "Custodian listening on <url>").
  * Run: npm run bench -- messaging
@@ -47,6 +49,7 @@ const CPU_PROF_DIR = process.env.MESSAGING_BENCH_CPU_PROF || null;
 const SERVER_ENV = JSON.parse(process.env.MESSAGING_BENCH_SERVER_ENV ?? '{}') as Record<string, string>;
 const SERVER_ARGS = JSON.parse(process.env.MESSAGING_BENCH_SERVER_ARGS ?? '["bin/custodian.js","serve"]') as string[];
 const FIXED_CEILING = process.env.MESSAGING_BENCH_CEILING ? Number(process.env.MESSAGING_BENCH_CEILING) : null;
+const SERVER_RATES = (process.env.MESSAGING_BENCH_RATES ?? '1000,2000,4000').split(',').filter(Boolean).map(Number);
 const TARGET_RATIO = 0.4;
 const SCORING_DRAIN_LIMIT_MS = 120_000;
 const TARGET_P99_MS = 50;
@@ -339,7 +342,7 @@ async function measureServer(driver: 'pglite' | 'postgres', workDir: string, dat
     const t0 = Date.now();
     const specs = await setupServer(base, platformKey);
     console.log(`  ${driver}: server up at ${base}, ${USERS} users / ${USERS / 2} conversations set up in ${Date.now() - t0} ms`);
-    const load = await runLoad(driver, `${base.replace(/^http/, 'ws')}/v1/ws`, specs, [server.proc.pid!], await backendPids(), workDir, [], `${base}/healthz`);
+    const load = await runLoad(driver, `${base.replace(/^http/, 'ws')}/v1/ws`, specs, [server.proc.pid!], await backendPids(), workDir, SERVER_RATES, `${base}/healthz`);
     return { load, profDir };
   } finally {
     await server.stop(15_000);
@@ -432,6 +435,14 @@ export default async function (): Promise<void> {
           drainAfterHalfMs: load.half.scoringDrainMs,
         },
         atMax: { p50Ms: load.max.p50Ms, p99Ms: load.max.p99Ms, serverCpuPct: load.max.watchedCpuPct, dbCpuPct: load.max.dbCpuPct, clientCpuPct: load.max.clientCpuPct, hostBusyPct: load.max.hostBusyPct, errors: load.max.errors },
+        latencyByRate: load.fixed.map((f) => ({
+          offeredPerSec: f.offeredPerSec,
+          deliveredPerSec: f.deliveredPerSec,
+          p50Ms: f.p50Ms,
+          p99Ms: f.p99Ms,
+          hostBusyPct: f.hostBusyPct,
+          scoringBacklogAtEnd: f.scoringBacklogAtEnd,
+        })),
         atHalf: { offeredPerSec: load.half.offeredPerSec, p90Ms: load.half.p90Ms, maxMs: load.half.maxMs, serverCpuPct: load.half.watchedCpuPct, dbCpuPct: load.half.dbCpuPct, clientCpuPct: load.half.clientCpuPct, hostBusyPct: load.half.hostBusyPct, errors: load.half.errors },
       };
       if (profDir) {
@@ -492,6 +503,14 @@ export default async function (): Promise<void> {
       if (f) rows.push({ target: `relay @ ${driver} half rate`, 'half offered/s': fmt(f.offeredPerSec), 'half deliv/s': fmt(f.deliveredPerSec), 'half p50/p99 ms': `${fmt(f.p50Ms)} / ${fmt(f.p99Ms)}` });
     });
     console.table(rows);
+    const curve: Record<string, string>[] = [];
+    for (const d of DRIVERS) {
+      const r = raw[d] as LoadResult | undefined;
+      for (const f of r?.fixed ?? []) {
+        curve.push({ target: d, 'offered/s': fmt(f.offeredPerSec), 'deliv/s': fmt(f.deliveredPerSec), 'p50/p99 ms': `${fmt(f.p50Ms)} / ${fmt(f.p99Ms)}`, 'host busy %': fmt(f.hostBusyPct), 'scoring lag': fmt(f.scoringBacklogAtEnd) });
+      }
+    }
+    if (curve.length > 0) console.table(curve);
     for (const e of results) {
       if (e.driver === 'postgres' && !e.skipped) {
         console.log(
