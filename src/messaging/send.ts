@@ -194,10 +194,11 @@ export function createSendQueue(
     };
   }
 
-  // Group commit with two batches in flight (config): while one batch waits on the database, the next one is already
-  // being written. Batches that touch the same conversation or user serialize on those rows' locks (taken in
+  // Group commit with up to two batches in flight (config): while one batch waits on the database, the next one is
+  // already being written. Batches that touch the same conversation or user serialize on those rows' locks (taken in
   // sorted order, so they cannot deadlock), which keeps sequence numbers dense and in commit order.
   let inflightBatches = 0;
+  const secondBatchMin = Math.max(1, Math.floor(ctx.config.sendBatchMaxSize / 8));
   let idleWaiters: (() => void)[] = [];
 
   function schedule() {
@@ -220,6 +221,11 @@ export function createSendQueue(
       timer = null;
     }
     while (queue.length > 0 && inflightBatches < ctx.config.sendConcurrency) {
+      // Under light load one batch at a time: what arrives while it commits becomes the next batch, so a slow
+      // trickle makes a few statements instead of many tiny ones (each costs PostgreSQL a parse, a plan and a
+      // commit, and both sides CPU that latency pays for). A second batch goes out at once when there is enough
+      // for one.
+      if (inflightBatches > 0 && queue.length < secondBatchMin) break;
       const batch = queue.splice(0, ctx.config.sendBatchMaxSize);
       inflightBatches++;
       void commitWithFallback(batch).finally(() => {
