@@ -1,5 +1,5 @@
 /**
- * The model file format (`models/text-v2.bin`): a small JSON header and float32 weight tables.
+ * The model file format (`models/text-v3.bin`): a small JSON header and float32 weight tables.
  *
  * Layout (all integers and floats little-endian, written through DataView so the bytes do not depend
  * on the machine):

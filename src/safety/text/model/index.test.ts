@@ -26,7 +26,7 @@ test('the model file matches the sha256 in the model card', () => {
 test('the model loads, is cached, and was trained with the normaliser in use', () => {
   const a = loadTextModel();
   assert.equal(loadTextModel(), a);
-  assert.equal(a.version, 'text-v2');
+  assert.equal(a.version, 'text-v3');
   assert.deepEqual(a.categories, ['hate', 'offensive', 'neither', 'identity_hate']);
   for (const k of ['hate', 'offensive', 'identity_hate']) assert.ok(a.thresholds[k] > 0 && a.thresholds[k] < 1);
   const header = decodeModel(readFileSync(DEFAULT_MODEL_PATH)).header;

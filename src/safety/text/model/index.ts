@@ -1,6 +1,6 @@
 /**
  * safety/text/model: a small hashed-n-gram logistic-regression classifier for message text.
- * Owns: the model file format (models/text-v2.bin), feature hashing and the word-class lexicon,
+ * Owns: the model file format (models/text-v3.bin), feature hashing and the word-class lexicon,
  *   training and threshold logic.
  * Exposes: loadTextModel, modelFromBytes, modelFromData, DEFAULT_MODEL_PATH, TextModel, TextScores.
  *   (Training, tuning and metrics live beside it for scripts/train.ts and scripts/eval.ts.)
@@ -46,7 +46,7 @@ export interface TextModel {
 }
 
 /** The shipped model file, resolved relative to this source file. */
-export const DEFAULT_MODEL_PATH = fileURLToPath(new URL('../../../../models/text-v2.bin', import.meta.url));
+export const DEFAULT_MODEL_PATH = fileURLToPath(new URL('../../../../models/text-v3.bin', import.meta.url));
 
 /**
  * Builds a TextModel from decoded model data (used by the loader, training and tests). Supports the

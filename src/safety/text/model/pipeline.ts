@@ -50,6 +50,26 @@ export interface DavidsonHeadConfig {
   softLabel: number;
   /** Example weight per Davidson majority label. */
   weights: Record<'hate' | 'offensive' | 'none', number>;
+  /**
+   * The head is the average of one fit per member, all on the same rows and features (averaging the
+   * weights of linear models over the same features averages their logits, so the shipped tables and
+   * scoring are unchanged). A member with `nb` is fitted on features scaled per class by their
+   * Naive-Bayes log-count ratio (NB-LR, Wang & Manning 2012; see `nbScale`). A member with
+   * `space: 'char'` sees only the char-space features (still scaled by the norm over both spaces, as
+   * at inference), so its word-space weights are 0. Absent: one plain fit on both spaces.
+   */
+  members?: { nb?: NbScaling; space?: 'all' | 'char' }[];
+}
+
+/**
+ * Naive-Bayes feature scaling for a Davidson-head member. For class k and bucket j, with
+ * p = (rows of class k containing j + alpha) / (rows of class k + 2 alpha) and q the same over the
+ * other classes, r_jk = |log(p / q)|; the scale is (1 - beta) + beta * r_jk / mean_j(r_jk), the mean
+ * taken over the buckets that occur in the training rows.
+ */
+export interface NbScaling {
+  alpha: number;
+  beta: number;
 }
 
 export interface IdentityHeadConfig {
@@ -83,11 +103,14 @@ export interface TrainConfig {
  *   majority label, class weights hate 4 / offensive 1 / none 1.5, L2 1e-5, 150 L-BFGS iterations
  *   (250 iterations, L2 3e-6 or 3e-5, hate weight 8, none weight 3, word trigrams and IDF weighting were
  *   no better);
+ * - text-v3: the Davidson head is the average of two fits, the plain one and an NB-LR fit (features
+ *   scaled per class by their Naive-Bayes log-count ratio, alpha 1, beta 1): +0.0075 CV macro F1 at the
+ *   same hate-recall constraint (either fit alone: 0.741 plain, 0.743 NB-LR);
  * - identity head: HateCheck hateful 1 / non-hateful 2 (its 2:1 hateful majority balanced), Davidson
  *   hate and neither 0.3, L2 3e-5.
  */
 export const DEFAULT_CONFIG: TrainConfig = {
-  version: 'text-v2',
+  version: 'text-v3',
   features: {
     scheme: 2,
     bits: 17,
@@ -102,6 +125,7 @@ export const DEFAULT_CONFIG: TrainConfig = {
     maxIter: 150,
     softLabel: 0.5,
     weights: { hate: 4, offensive: 1, none: 1.5 },
+    members: [{}, { nb: { alpha: 1, beta: 1 } }],
   },
   identityHead: {
     l2: 3e-5,
@@ -221,6 +245,66 @@ interface Featurised {
   hatecheckTrain: { all: SparseRows; word: SparseRows };
 }
 
+const DAVIDSON_CLASSES = ['hate', 'offensive', 'none'] as const;
+
+/** Per-class NB log-count-ratio scales (dim*3) from the rows `sel` of X (see `NbScaling`). */
+export function nbScale(X: SparseRows, rows: DavidsonRow[], sel: number[], dim: number, nb: NbScaling): Float64Array {
+  const { alpha, beta } = nb;
+  const cnt = new Float64Array(dim * 3);
+  const tot = [0, 0, 0];
+  const last = new Int32Array(dim).fill(-1);
+  for (const i of sel) {
+    const k = DAVIDSON_CLASSES.indexOf(rows[i].label);
+    tot[k]++;
+    for (let j = X.offsets[i]; j < X.offsets[i + 1]; j++) {
+      const b = X.idx[j];
+      if (last[b] === i) continue;
+      last[b] = i;
+      cnt[b * 3 + k]++;
+    }
+  }
+  const N = tot[0] + tot[1] + tot[2];
+  const s = new Float64Array(dim * 3);
+  const sum = [0, 0, 0];
+  const num = [0, 0, 0];
+  for (let b = 0; b < dim; b++) {
+    const all = cnt[b * 3] + cnt[b * 3 + 1] + cnt[b * 3 + 2];
+    if (all === 0) continue;
+    for (let k = 0; k < 3; k++) {
+      const p = (cnt[b * 3 + k] + alpha) / (tot[k] + 2 * alpha);
+      const q = (all - cnt[b * 3 + k] + alpha) / (N - tot[k] + 2 * alpha);
+      const r = Math.abs(Math.log(p / q));
+      s[b * 3 + k] = r;
+      sum[k] += r;
+      num[k]++;
+    }
+  }
+  for (let b = 0; b < dim; b++) {
+    for (let k = 0; k < 3; k++) s[b * 3 + k] = 1 - beta + (beta * s[b * 3 + k]) / (sum[k] / Math.max(1, num[k]));
+  }
+  return s;
+}
+
+/** X without the entries whose bucket is below `min` (values of the rest unchanged). */
+function dropBelow(X: SparseRows, min: number): SparseRows {
+  const n = X.offsets.length - 1;
+  let kept = 0;
+  for (let j = 0; j < X.idx.length; j++) if (X.idx[j] >= min) kept++;
+  const offsets = new Int32Array(n + 1);
+  const idx = new Int32Array(kept);
+  const val = new Float64Array(kept);
+  let p = 0;
+  for (let i = 0; i < n; i++) {
+    for (let j = X.offsets[i]; j < X.offsets[i + 1]; j++) {
+      if (X.idx[j] < min) continue;
+      idx[p] = X.idx[j];
+      val[p++] = X.val[j];
+    }
+    offsets[i + 1] = p;
+  }
+  return { offsets, idx, val };
+}
+
 function trainDavidsonHead(cfg: TrainConfig, f: Featurised, rows: DavidsonRow[], sel: number[], log?: (m: string) => void): Float64Array {
   const head = cfg.davidsonHead;
   const kept = sel.filter((i) => head.weights[rows[i].label] > 0);
@@ -232,7 +316,17 @@ function trainDavidsonHead(cfg: TrainConfig, f: Featurised, rows: DavidsonRow[],
     w[r] = head.weights[rows[i].label];
   });
   const dim = (1 << cfg.features.bits) + (1 << cfg.features.charBits);
-  return trainSoftmax(X, t, w, { K: 3, dim, l2: head.l2, maxIter: head.maxIter, log });
+  const members = head.members ?? [{}];
+  let avg: Float64Array | null = null;
+  for (const m of members) {
+    const scale = m.nb ? nbScale(f.davidsonTrain.all, rows, kept, dim, m.nb) : undefined;
+    const Xm = m.space === 'char' ? dropBelow(X, 1 << cfg.features.bits) : X;
+    const theta = trainSoftmax(Xm, t, w, { K: 3, dim, l2: head.l2, maxIter: head.maxIter, log, scale });
+    if (avg === null) avg = theta;
+    else for (let p = 0; p < avg.length; p++) avg[p] += theta[p];
+  }
+  if (members.length > 1) for (let p = 0; p < avg!.length; p++) avg![p] /= members.length;
+  return avg!;
 }
 
 function trainIdentityHead(

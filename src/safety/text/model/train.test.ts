@@ -7,8 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeModel } from './format.js';
 import { modelFromBytes } from './index.js';
-import { DEFAULT_CONFIG, trainFromConfig, type DavidsonRow, type HatecheckRow, type Splits, type TrainConfig } from './pipeline.js';
-import { lbfgs } from './trainer.js';
+import { DEFAULT_CONFIG, nbScale, trainFromConfig, type DavidsonRow, type HatecheckRow, type Splits, type TrainConfig } from './pipeline.js';
+import { lbfgs, trainSoftmax, type SparseRows } from './trainer.js';
 
 function davidson(id: number, text: string, label: DavidsonRow['label']): DavidsonRow {
   const votes = { hate: 0, offensive: 0, neither: 0, total: 3 };
@@ -75,4 +75,22 @@ test('lbfgs minimises a convex quadratic', () => {
     5,
   );
   for (let i = 0; i < 3; i++) assert.ok(Math.abs(x[i] - target[i]) < 1e-4);
+});
+
+test('a softmax fit with a scale of ones is bit-for-bit the unscaled fit', () => {
+  const X: SparseRows = { offsets: Int32Array.from([0, 2, 3, 5]), idx: Int32Array.from([0, 1, 2, 1, 3]), val: Float64Array.from([0.6, 0.8, 1, 0.6, 0.8]) };
+  const t = Float64Array.from([1, 0, 0, 0, 1, 0, 0, 0, 1]);
+  const w = Float64Array.from([1, 1, 2]);
+  const opt = { K: 3, dim: 4, l2: 1e-3, maxIter: 30 };
+  assert.deepEqual(trainSoftmax(X, t, w, { ...opt, scale: new Float64Array(12).fill(1) }), trainSoftmax(X, t, w, opt));
+});
+
+test('NB scaling favours buckets that separate a class', () => {
+  // Bucket 0 occurs only in hate rows, bucket 1 in every row.
+  const rows = [davidson(0, 'a', 'hate'), davidson(1, 'b', 'hate'), davidson(2, 'c', 'offensive'), davidson(3, 'd', 'none')];
+  const X: SparseRows = { offsets: Int32Array.from([0, 2, 4, 5, 6]), idx: Int32Array.from([0, 1, 0, 1, 1, 1]), val: new Float64Array(6).fill(1) };
+  const s = nbScale(X, rows, [0, 1, 2, 3], 2, { alpha: 1, beta: 1 });
+  assert.ok(s[0 * 3 + 0] > s[1 * 3 + 0], 'hate-only bucket gets the larger hate scale');
+  const plain = nbScale(X, rows, [0, 1, 2, 3], 2, { alpha: 1, beta: 0 });
+  assert.deepEqual([...plain], [1, 1, 1, 1, 1, 1]);
 });

@@ -28,6 +28,13 @@ export interface TrainOptions {
   /** Buckets seen in fewer than this many rows keep weight 0 (default 1: every seen bucket is fitted). */
   minCount?: number;
   log?: (msg: string) => void;
+  /**
+   * Optional per-parameter scale (dim*K, feature-major), used by `trainSoftmax`: the model is
+   * z_k = b_k + sum_j (theta_jk * scale_jk) x_j with L2 on theta, and the returned weights are
+   * theta * scale, so scoring is unchanged. Naive-Bayes log-count ratios here give NB-LR
+   * (Wang & Manning 2012); it amounts to a per-weight L2 strength l2 / scale^2.
+   */
+  scale?: Float64Array;
 }
 
 /**
@@ -148,9 +155,9 @@ export function trainSoftmax(X: SparseRows, targets: Float64Array, w: Float64Arr
       for (let j = s; j < e; j++) {
         const base = idx[j] * 3;
         const v = val[j];
-        z0 += theta[base] * v;
-        z1 += theta[base + 1] * v;
-        z2 += theta[base + 2] * v;
+        z0 += theta[base] * v * sc[base];
+        z1 += theta[base + 1] * v * sc[base + 1];
+        z2 += theta[base + 2] * v * sc[base + 2];
       }
       let m = z0;
       if (z1 > m) m = z1;
@@ -173,9 +180,9 @@ export function trainSoftmax(X: SparseRows, targets: Float64Array, w: Float64Arr
       for (let j = s; j < e; j++) {
         const base = idx[j] * 3;
         const v = val[j];
-        grad[base] += g0 * v;
-        grad[base + 1] += g1 * v;
-        grad[base + 2] += g2 * v;
+        grad[base] += g0 * v * sc[base];
+        grad[base + 1] += g1 * v * sc[base + 1];
+        grad[base + 2] += g2 * v * sc[base + 2];
       }
       grad[bOff] += g0;
       grad[bOff + 1] += g1;
@@ -188,11 +195,18 @@ export function trainSoftmax(X: SparseRows, targets: Float64Array, w: Float64Arr
     }
     return loss + 0.5 * l2 * reg;
   };
+  // Per-parameter scale in the compacted layout (1 everywhere without opt.scale: x * 1 === x exactly,
+  // so an unscaled fit is bit-for-bit what it was before the option existed).
+  const sc = new Float64Array(D * K).fill(1);
+  if (opt.scale) {
+    if (K !== 3) throw new Error('trainSoftmax: scale is supported for K = 3 only');
+    for (let d = 0; d < D; d++) for (let k = 0; k < K; k++) sc[d * K + k] = opt.scale[used[d] * K + k];
+  }
   const objective = K === 3 ? three : generic;
 
   const x = lbfgs(objective, new Float64Array(P), opt.maxIter, opt.memory ?? 8, opt.log);
   const out = new Float64Array(dim * K + K);
-  for (let d = 0; d < D; d++) for (let k = 0; k < K; k++) out[used[d] * K + k] = x[d * K + k];
+  for (let d = 0; d < D; d++) for (let k = 0; k < K; k++) out[used[d] * K + k] = x[d * K + k] * sc[d * K + k];
   for (let k = 0; k < K; k++) out[dim * K + k] = x[D * K + k];
   return out;
 }
