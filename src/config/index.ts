@@ -129,7 +129,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     sendBatchMaxSize: int(env, 'CUSTODIAN_SEND_BATCH_SIZE', 512, 1, 5000),
     // Two: one batch commits while the next is built and waits its turn. Batches to the same conversations and
     // users serialize on those rows' locks anyway, so more in flight only queue more work behind the locks, and
-    // the bench measured lower throughput and much higher latency at 3 and 4 than at 2 (issue 3's note).
+    // the bench measured much higher half-load latency at 3 and 4 than at 2 (p50 0.35-2.6 s against 60-73 ms) and
+    // no more throughput; at 1 it lost a third of the throughput.
     sendConcurrency: int(env, 'CUSTODIAN_SEND_CONCURRENCY', 2, 1, 32),
     keyEpochMs: int(env, 'CUSTODIAN_KEY_EPOCH_MS', 30 * 24 * 3600 * 1000, 1000, 366 * 24 * 3600 * 1000),
     defaultRegion: region,
