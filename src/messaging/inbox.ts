@@ -19,39 +19,54 @@ export interface Delivery {
 }
 
 /**
- * Allocates sequence numbers for all entries (users sorted, so concurrent writers lock rows in one order and
- * cannot deadlock) and inserts the inbox rows. Returns each entry's sequence, in input order.
+ * The one rule for allocating inbox sequence numbers, as SQL common table expressions over a relation `fan` with
+ * columns `ord` (the order entries take within a user) and `uid`: each user's msg_user_seq row is bumped by that
+ * user's entry count (users in sorted order, so concurrent writers lock rows in one order and cannot deadlock),
+ * and `fanseq` is `fan` with each row's sequence number `useq`. appendInbox and the send batch's statement both
+ * build on it, so there is a single mechanism however an inbox row is written.
+ */
+export function inboxSeqCtes(fan: string): string {
+  return `ucounts AS (SELECT uid, count(*)::int8 AS n FROM ${fan} GROUP BY uid),
+         useq AS (
+           INSERT INTO msg_user_seq (user_id, last_seq) SELECT uid, n FROM ucounts ORDER BY uid
+           ON CONFLICT (user_id) DO UPDATE SET last_seq = msg_user_seq.last_seq + EXCLUDED.last_seq
+           RETURNING user_id, last_seq
+         ),
+         fanseq AS (
+           SELECT f.*, u.last_seq - uc.n + row_number() OVER (PARTITION BY f.uid ORDER BY f.ord) AS useq
+           FROM ${fan} f JOIN useq u ON u.user_id = f.uid JOIN ucounts uc ON uc.uid = f.uid
+         )`;
+}
+
+/**
+ * Allocates sequence numbers for all entries and inserts the inbox rows, in one statement (inboxSeqCtes; the
+ * insert runs to completion although the result reads only the numbers). Returns each entry's sequence, in
+ * input order.
  */
 export async function appendInbox(tx: Queryable, entries: InboxEntry[]): Promise<number[]> {
   if (entries.length === 0) return [];
-  const counts = new Map<string, number>();
-  for (const e of entries) counts.set(e.userId, (counts.get(e.userId) ?? 0) + 1);
-  const users = [...counts.keys()].sort();
-  const r = await tx.query<{ user_id: string; last_seq: number }>(
-    `INSERT INTO msg_user_seq (user_id, last_seq)
-     SELECT u, n FROM unnest($1::text[], $2::int8[]) AS x(u, n) ORDER BY u
-     ON CONFLICT (user_id) DO UPDATE SET last_seq = msg_user_seq.last_seq + EXCLUDED.last_seq
-     RETURNING user_id, last_seq`,
-    [users, users.map((u) => counts.get(u)!)],
-  );
-  const next = new Map<string, number>();
-  for (const row of r.rows) next.set(row.user_id, row.last_seq - counts.get(row.user_id)! + 1);
-  const seqs = entries.map((e) => {
-    const s = next.get(e.userId)!;
-    next.set(e.userId, s + 1);
-    return s;
-  });
-  await tx.query(
-    `INSERT INTO msg_inbox (user_id, seq, kind, conversation_id, ref_id, data)
-     SELECT * FROM unnest($1::text[], $2::int8[], $3::text[], $4::text[], $5::text[], $6::jsonb[])`,
+  const r = await tx.query<{ ord: number; useq: number }>(
+    `WITH fan AS (
+       SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[])
+         AS x(ord, uid, kind, conv, ref, data)
+     ),
+     ${inboxSeqCtes('fan')},
+     inbox AS (
+       INSERT INTO msg_inbox (user_id, seq, kind, conversation_id, ref_id, data)
+       SELECT uid, useq, kind, conv, ref, data FROM fanseq
+       RETURNING 1
+     )
+     SELECT ord, useq FROM fanseq`,
     [
+      entries.map((_, i) => i),
       entries.map((e) => e.userId),
-      seqs,
       entries.map((e) => e.kind),
       entries.map((e) => e.conversationId),
       entries.map((e) => e.refId) as string[],
       entries.map((e) => (e.data ? JSON.stringify(e.data) : null)) as string[],
     ],
   );
+  const seqs: number[] = new Array(entries.length);
+  for (const row of r.rows) seqs[Number(row.ord)] = Number(row.useq);
   return seqs;
 }

@@ -10,6 +10,7 @@ import { queryWithRetry, type Queryable } from '../storage/index.js';
 import { blockedEitherWay, loadConversation, type ConversationInfo, type MessagingContext } from './context.js';
 import { LOCAL_CONTENT, sealMessage, type MessageContent, type Pointer } from './content.js';
 import { MessagingErrors } from './errors.js';
+import { inboxSeqCtes } from './inbox.js';
 import { normalizeMessageText } from './text.js';
 import { linkMedia, mediaForSend } from './media.js';
 
@@ -253,9 +254,10 @@ export function createSendQueue(
   }
 
   /**
-   * Commits a batch in four round trips: BEGIN, one statement that dedupes, numbers and inserts the messages and
-   * every recipient's inbox rows, the outbox insert, COMMIT. Sequence numbers come from the rows the statement
-   * locks (msg_conversations.last_seq, msg_user_seq.last_seq), so they are dense and never reused.
+   * Commits a batch in one autocommit statement that dedupes, numbers and inserts the messages and every
+   * recipient's inbox rows (and the outbox row, when the bus needs one). Sequence numbers come from the rows the
+   * statement locks (msg_conversations.last_seq; msg_user_seq.last_seq through inboxSeqCtes, the same rule as
+   * every other inbox write), so they are dense and never reused.
    */
   async function commitBatch(batch: Pending[]) {
     const answered: [Pending, SendResult | DomainError][] = [];
@@ -352,19 +354,10 @@ export function createSendQueue(
            SELECT y.ord, y.uid, y.fo FROM unnest($12::int[], $13::text[]) WITH ORDINALITY AS y(ord, uid, fo)
            JOIN fresh f ON f.ord = y.ord
          ),
-         ucounts AS (SELECT uid, count(*)::int8 AS n FROM fan GROUP BY uid),
-         useq AS (
-           INSERT INTO msg_user_seq (user_id, last_seq) SELECT uid, n FROM ucounts ORDER BY uid
-           ON CONFLICT (user_id) DO UPDATE SET last_seq = msg_user_seq.last_seq + EXCLUDED.last_seq
-           RETURNING user_id, last_seq
-         ),
-         fanseq AS (
-           SELECT f.ord, f.uid, f.fo, nb.conv, nb.mid, u.last_seq - uc.n + row_number() OVER (PARTITION BY f.uid ORDER BY f.ord) AS useq
-           FROM fan f JOIN useq u ON u.user_id = f.uid JOIN ucounts uc ON uc.uid = f.uid JOIN numbered nb ON nb.ord = f.ord
-         ),
+         ${inboxSeqCtes('fan')},
          inbox AS (
            INSERT INTO msg_inbox (user_id, seq, kind, conversation_id, ref_id, data)
-           SELECT uid, useq, 'message', conv, mid, NULL FROM fanseq
+           SELECT fs.uid, fs.useq, 'message', nb.conv, nb.mid, NULL FROM fanseq fs JOIN numbered nb ON nb.ord = fs.ord
            RETURNING 1
          )${ctx.relay.persists ? OUTBOX_CTES : ''}
          SELECT 'dup' AS k, ord::text AS a, message_id AS b, seq AS n, created_at AS at FROM dup
