@@ -99,6 +99,67 @@ const OUTBOX_CTES = `,
            RETURNING id
          )`;
 
+/**
+ * The send batch's statement: dedupes, numbers and inserts a batch of messages and every recipient's inbox rows in
+ * one autocommit statement (and the outbox row when the bus needs one). Parameters, all arrays in batch order:
+ * $1 ord, $2 conversation, $3 message id, $4 sender, $5 device, $6 clientMessageId, $7 key epoch, $8 ciphertext
+ * (base64), $9 replyTo, $10 state, $11 sentAt; then one row per delivery: $12 ord, $13 user. Exported for the
+ * test that keeps its plan free of nested loops over CTE scans.
+ */
+export function sendBatchSql(withOutbox: boolean): string {
+  return `WITH input AS MATERIALIZED (
+           -- The dedupe check is one index probe per input row (LATERAL ... LIMIT 1): a join here lets the planner
+           -- pick a hash join over a sequential scan of every message ever sent, which grows with the table. Its
+           -- answer is a boolean column, not an anti-join: the planner estimates an anti-join against a unique index
+           -- as "every row is a duplicate" (1 fresh row), which turned every join below into a nested loop and made
+           -- a batch cost quadratic in its size. A boolean column of a CTE is estimated at half the rows.
+           SELECT x.*, d.message_id AS dmid, d.conversation_id AS dconv, d.seq AS dseq, d.created_at AS dat,
+             d.message_id IS NOT NULL AS dupe
+           FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[],
+             $9::text[], $10::text[], $11::text[]) AS x(ord, conv, mid, snd, dev, cmid, ep, ct, rt, st, at)
+           LEFT JOIN LATERAL (
+             SELECT message_id, conversation_id, seq, created_at FROM msg_messages
+             WHERE sender_id = x.snd AND sender_device_id = x.dev AND client_message_id = x.cmid LIMIT 1
+           ) d ON true
+         ),
+         dup AS (SELECT ord, dmid AS message_id, dconv AS conversation_id, dseq AS seq, dat AS created_at FROM input WHERE dupe),
+         fresh AS (SELECT ord, conv, mid, snd, dev, cmid, ep, ct, rt, st, at FROM input WHERE NOT dupe),
+         counts AS (SELECT conv, count(*)::int8 AS n FROM fresh GROUP BY conv),
+         locked AS (
+           SELECT c.conversation_id FROM msg_conversations c WHERE c.conversation_id IN (SELECT conv FROM counts)
+           ORDER BY c.conversation_id FOR UPDATE
+         ),
+         bumped AS (
+           UPDATE msg_conversations c SET last_seq = c.last_seq + counts.n FROM counts
+           WHERE c.conversation_id = counts.conv AND c.conversation_id IN (SELECT conversation_id FROM locked)
+           RETURNING c.conversation_id AS conv, c.last_seq - counts.n AS base
+         ),
+         numbered AS (
+           SELECT f.*, b.base + row_number() OVER (PARTITION BY f.conv ORDER BY f.ord) AS seq FROM fresh f JOIN bumped b ON b.conv = f.conv
+         ),
+         ins AS (
+           INSERT INTO msg_messages (conversation_id, seq, message_id, sender_id, sender_device_id, client_message_id,
+             key_epoch, body_ct, reply_to, state, created_at)
+           SELECT conv, seq, mid, snd, dev, cmid, ep, decode(ct, 'base64'), rt, st, at::timestamptz FROM numbered
+           RETURNING 1
+         ),
+         fan AS (
+           SELECT y.ord, y.uid, y.fo FROM unnest($12::int[], $13::text[]) WITH ORDINALITY AS y(ord, uid, fo)
+           JOIN fresh f ON f.ord = y.ord
+         ),
+         ${inboxSeqCtes('fan')},
+         inbox AS (
+           INSERT INTO msg_inbox (user_id, seq, kind, conversation_id, ref_id, data)
+           SELECT fs.uid, fs.useq, 'message', nb.conv, nb.mid, NULL FROM fanseq fs JOIN numbered nb ON nb.ord = fs.ord
+           RETURNING 1
+         )${withOutbox ? OUTBOX_CTES : ''}
+         SELECT 'dup' AS k, ord::text AS a, message_id AS b, seq AS n, created_at AS at FROM dup
+         UNION ALL SELECT 'conv', conv, NULL, base, NULL FROM bumped
+         UNION ALL SELECT 'user', user_id, NULL, last_seq, NULL FROM useq
+         ${withOutbox ? "UNION ALL SELECT 'outbox', NULL, NULL, id, NULL FROM outbox" : ''}
+         UNION ALL SELECT 'rows', NULL, NULL, (SELECT count(*) FROM ins) + (SELECT count(*) FROM inbox), NULL`;
+}
+
 async function findExisting(db: Queryable, input: SendInput): Promise<SendResult | null> {
   const r = await db.query<{ message_id: string; conversation_id: string; seq: number; created_at: Date }>(
     `SELECT message_id, conversation_id, seq, created_at FROM msg_messages
@@ -314,59 +375,9 @@ export function createSendQueue(
       // that order sequence numbers are held only while PostgreSQL runs it and commits.
       const r = await queryWithRetry<{ k: string; a: string | null; b: string | null; n: number; at: Date | null }>(
         ctx.db,
-        `WITH input AS MATERIALIZED (
-           -- The dedupe check is one index probe per input row (LATERAL ... LIMIT 1): a join here lets the planner
-           -- pick a hash join over a sequential scan of every message ever sent, which grows with the table. Its
-           -- answer is a boolean column, not an anti-join: the planner estimates an anti-join against a unique index
-           -- as "every row is a duplicate" (1 fresh row), which turned every join below into a nested loop and made
-           -- a batch cost quadratic in its size. A boolean column of a CTE is estimated at half the rows.
-           SELECT x.*, d.message_id AS dmid, d.conversation_id AS dconv, d.seq AS dseq, d.created_at AS dat,
-             d.message_id IS NOT NULL AS dupe
-           FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[],
-             $9::text[], $10::text[], $11::text[]) AS x(ord, conv, mid, snd, dev, cmid, ep, ct, rt, st, at)
-           LEFT JOIN LATERAL (
-             SELECT message_id, conversation_id, seq, created_at FROM msg_messages
-             WHERE sender_id = x.snd AND sender_device_id = x.dev AND client_message_id = x.cmid LIMIT 1
-           ) d ON true
-         ),
-         dup AS (SELECT ord, dmid AS message_id, dconv AS conversation_id, dseq AS seq, dat AS created_at FROM input WHERE dupe),
-         fresh AS (SELECT ord, conv, mid, snd, dev, cmid, ep, ct, rt, st, at FROM input WHERE NOT dupe),
-         counts AS (SELECT conv, count(*)::int8 AS n FROM fresh GROUP BY conv),
-         locked AS (
-           SELECT c.conversation_id FROM msg_conversations c WHERE c.conversation_id IN (SELECT conv FROM counts)
-           ORDER BY c.conversation_id FOR UPDATE
-         ),
-         bumped AS (
-           UPDATE msg_conversations c SET last_seq = c.last_seq + counts.n FROM counts
-           WHERE c.conversation_id = counts.conv AND c.conversation_id IN (SELECT conversation_id FROM locked)
-           RETURNING c.conversation_id AS conv, c.last_seq - counts.n AS base
-         ),
-         numbered AS (
-           SELECT f.*, b.base + row_number() OVER (PARTITION BY f.conv ORDER BY f.ord) AS seq FROM fresh f JOIN bumped b ON b.conv = f.conv
-         ),
-         ins AS (
-           INSERT INTO msg_messages (conversation_id, seq, message_id, sender_id, sender_device_id, client_message_id,
-             key_epoch, body_ct, reply_to, state, created_at)
-           SELECT conv, seq, mid, snd, dev, cmid, ep, decode(ct, 'base64'), rt, st, at::timestamptz FROM numbered
-           RETURNING 1
-         ),
-         fan AS (
-           SELECT y.ord, y.uid, y.fo FROM unnest($12::int[], $13::text[]) WITH ORDINALITY AS y(ord, uid, fo)
-           JOIN fresh f ON f.ord = y.ord
-         ),
-         ${inboxSeqCtes('fan')},
-         inbox AS (
-           INSERT INTO msg_inbox (user_id, seq, kind, conversation_id, ref_id, data)
-           SELECT fs.uid, fs.useq, 'message', nb.conv, nb.mid, NULL FROM fanseq fs JOIN numbered nb ON nb.ord = fs.ord
-           RETURNING 1
-         )${ctx.relay.persists ? OUTBOX_CTES : ''}
-         SELECT 'dup' AS k, ord::text AS a, message_id AS b, seq AS n, created_at AS at FROM dup
-         UNION ALL SELECT 'conv', conv, NULL, base, NULL FROM bumped
-         UNION ALL SELECT 'user', user_id, NULL, last_seq, NULL FROM useq
-         ${ctx.relay.persists ? "UNION ALL SELECT 'outbox', NULL, NULL, id, NULL FROM outbox" : ''}
-         UNION ALL SELECT 'rows', NULL, NULL, (SELECT count(*) FROM ins) + (SELECT count(*) FROM inbox), NULL`,
+        sendBatchSql(ctx.relay.persists),
         // Arrays, not one JSON document: PostgreSQL sizes an unnest of array parameters when it plans, while a
-        // JSON record set is always guessed at 100 rows, which sends the joins below into nested loops.
+        // JSON record set is always guessed at 100 rows, which sends the statement's joins into nested loops.
         [
           candidates.map((_, i) => i),
           candidates.map((p) => p.input.conversationId),
