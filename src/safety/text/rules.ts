@@ -102,22 +102,55 @@ interface Word {
   end: number;
 }
 
-/** Words of a view: runs of letters, digits and the symbols that stay meaningful in rules. */
-function wordsOf(view: TextView): Word[] {
-  const out: Word[] = [];
-  const t = view.text;
-  let start = -1;
-  for (let i = 0; i <= t.length; i++) {
-    const c = i < t.length ? t.charCodeAt(i) : 32;
-    const isWordChar =
-      (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x40 /* @ */ || c === 0x24 /* $ */ || c === 0x23; /* # */
-    if (isWordChar) {
-      if (start < 0) start = i;
-    } else if (start >= 0) {
-      out.push({ text: t.slice(start, i), start, end: i });
-      start = -1;
+/**
+ * The words of a squeezed view: runs of letters, digits and the symbols that stay meaningful in rules, as
+ * [start, end) ranges rather than strings and objects. The one definition of a word, for the patterns (wordsOf,
+ * when a rule is compiled) and for messages (messageWords, on every evaluation, which is synchronous).
+ */
+class MessageWords {
+  text = '';
+  start = new Int32Array(64);
+  end = new Int32Array(64);
+  count = 0;
+
+  read(text: string): this {
+    if (this.start.length < (text.length >> 1) + 1) {
+      this.start = new Int32Array(text.length + 2);
+      this.end = new Int32Array(text.length + 2);
     }
+    this.text = text;
+    let count = 0;
+    let start = -1;
+    for (let i = 0; i <= text.length; i++) {
+      const c = i < text.length ? text.charCodeAt(i) : 32;
+      const isWordChar =
+        (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x40 /* @ */ || c === 0x24 /* $ */ || c === 0x23; /* # */
+      if (isWordChar) {
+        if (start < 0) start = i;
+      } else if (start >= 0) {
+        this.start[count] = start;
+        this.end[count++] = i;
+        start = -1;
+      }
+    }
+    this.count = count;
+    return this;
   }
+
+  /** Whether word i is pattern word `p` (null: any word). */
+  matches(p: { text: string; prefix: boolean } | null, i: number): boolean {
+    if (i >= this.count) return false;
+    if (p === null) return true;
+    const length = this.end[i]! - this.start[i]!;
+    return (p.prefix ? length >= p.text.length : length === p.text.length) && this.text.startsWith(p.text, this.start[i]);
+  }
+}
+
+/** Words of a view as strings, for compiling patterns (not on the message path). */
+function wordsOf(view: TextView): Word[] {
+  const w = new MessageWords().read(view.text);
+  const out: Word[] = [];
+  for (let i = 0; i < w.count; i++) out.push({ text: view.text.slice(w.start[i], w.end[i]), start: w.start[i]!, end: w.end[i]! });
   return out;
 }
 
@@ -233,49 +266,6 @@ export function compileRuleSet(ruleSet: unknown): CompiledRuleSet {
 /** A word's first two characters (word characters are ASCII), for a first filter on token rules. */
 function firstWordKey(text: string, start: number, end: number): number {
   return ((text.charCodeAt(start) & 127) << 7) | (end - start > 1 ? text.charCodeAt(start + 1) & 127 : 0);
-}
-
-/**
- * The words of one message's squeezed view (as wordsOf), as [start, end) ranges rather than strings and
- * objects. One instance serves every call: evaluation is synchronous.
- */
-class MessageWords {
-  text = '';
-  start = new Int32Array(64);
-  end = new Int32Array(64);
-  count = 0;
-
-  read(text: string): this {
-    if (this.start.length < (text.length >> 1) + 1) {
-      this.start = new Int32Array(text.length + 2);
-      this.end = new Int32Array(text.length + 2);
-    }
-    this.text = text;
-    let count = 0;
-    let start = -1;
-    for (let i = 0; i <= text.length; i++) {
-      const c = i < text.length ? text.charCodeAt(i) : 32;
-      const isWordChar =
-        (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x40 /* @ */ || c === 0x24 /* $ */ || c === 0x23; /* # */
-      if (isWordChar) {
-        if (start < 0) start = i;
-      } else if (start >= 0) {
-        this.start[count] = start;
-        this.end[count++] = i;
-        start = -1;
-      }
-    }
-    this.count = count;
-    return this;
-  }
-
-  /** Whether word i is pattern word `p` (null: any word). */
-  matches(p: { text: string; prefix: boolean } | null, i: number): boolean {
-    if (i >= this.count) return false;
-    if (p === null) return true;
-    const length = this.end[i]! - this.start[i]!;
-    return (p.prefix ? length >= p.text.length : length === p.text.length) && this.text.startsWith(p.text, this.start[i]);
-  }
 }
 
 const messageWords = new MessageWords();
