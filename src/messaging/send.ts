@@ -260,6 +260,8 @@ export function createSendQueue(
   // already being written. Batches that touch the same conversation or user serialize on those rows' locks (taken in
   // sorted order, so they cannot deadlock), which keeps sequence numbers dense and in commit order.
   let inflightBatches = 0;
+  // Built once: whether the bus needs an outbox is fixed for the relay's life.
+  const batchSql = sendBatchSql(ctx.relay.persists);
   const secondBatchMin = Math.max(1, Math.floor(ctx.config.sendBatchMaxSize / 8));
   let idleWaiters: (() => void)[] = [];
 
@@ -375,7 +377,7 @@ export function createSendQueue(
       // that order sequence numbers are held only while PostgreSQL runs it and commits.
       const r = await queryWithRetry<{ k: string; a: string | null; b: string | null; n: number; at: Date | null }>(
         ctx.db,
-        sendBatchSql(ctx.relay.persists),
+        batchSql,
         // Arrays, not one JSON document: PostgreSQL sizes an unnest of array parameters when it plans, while a
         // JSON record set is always guessed at 100 rows, which sends the statement's joins into nested loops.
         [
