@@ -1,8 +1,9 @@
 // The WebSocket gateway. A device connects to /v1/ws (token in the Authorization header or the first frame),
 // receives its inbox events in sequence order starting after its last acked sequence, and sends frames:
 // send, ack {seq}, typing, read {conversationId, seq}. Events are pushed at-least-once on the wire and exactly
-// once per device by sequence: a connection never sends a sequence twice and never skips one (a gap triggers
-// a catch-up read from the database, which is the source of truth).
+// once per device by sequence: a connection never sends a sequence twice and never skips one. An event that
+// arrives ahead of its predecessors is held briefly (two batches can commit in one order and be answered in the
+// other); a gap that the bus does not fill in time triggers a catch-up read from the database, the source of truth.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -19,11 +20,24 @@ interface Connection {
   /** Set when events arrived during a catch-up: read again before going live. */
   catchUpAgain: boolean;
   closeTimer: NodeJS.Timeout | null;
+  /** Events that arrived ahead of a missing sequence, by sequence (see deliver); null when none. */
+  held: Map<number, string> | null;
+  heldTimer: NodeJS.Timeout | null;
   /** The raw socket is corked until the end of this event-loop turn (see writeFrame). */
   corked: boolean;
 }
 
 const MAX_FRAME_BYTES = 64 * 1024;
+/**
+ * How long events that arrived ahead of a gap wait for the bus to fill it before the gap is read from the database.
+ * Two send batches in flight commit in lock order but their answers can reach this process the other way round
+ * (each comes back on its own database connection), so a device's sequence numbers can arrive a few apart and a
+ * few milliseconds out of order. Reading each such gap from the database cost a query and a decryption per
+ * message held up; waiting for the push costs nothing when it comes, and this long at most when it does not.
+ */
+const REORDER_WAIT_MS = 100;
+/** Held events per connection, at most: past this, read from the database rather than buffer more. */
+const REORDER_MAX_HELD = 256;
 const AUTH_TIMEOUT_MS = 10_000;
 
 export interface Gateway {
@@ -83,7 +97,15 @@ export function createGateway(services: AppServices): Gateway {
   const m = services.messaging;
   const log = services.log.child({ component: 'ws' });
 
+  function dropHeld(c: Connection) {
+    if (c.heldTimer) clearTimeout(c.heldTimer);
+    c.heldTimer = null;
+    c.held = null;
+  }
+
   async function catchUp(c: Connection) {
+    // Whatever was held has been committed, so the read below returns it too.
+    dropHeld(c);
     if (c.catchingUp) {
       c.catchUpAgain = true;
       return;
@@ -113,13 +135,30 @@ export function createGateway(services: AppServices): Gateway {
   /** `evTail` is the rendered event serialized once, minus its opening brace; each recipient adds its own seq. */
   function deliver(c: Connection, seq: number, evTail: string) {
     if (seq <= c.lastSent) return;
-    if (c.catchingUp || seq !== c.lastSent + 1) {
-      // Out of order or missed: the database has everything, read from there.
+    if (c.catchingUp) {
+      // The read in progress may have missed this one: read again when it is done.
       void catchUp(c);
+      return;
+    }
+    if (seq !== c.lastSent + 1) {
+      // Ahead of a gap: hold it while the events before it are (most likely) on their way from the other batch.
+      c.held ??= new Map();
+      c.held.set(seq, evTail);
+      if (c.held.size > REORDER_MAX_HELD) void catchUp(c);
+      else c.heldTimer ??= setTimeout(() => void catchUp(c), REORDER_WAIT_MS);
       return;
     }
     writeFrame(c, `{"type":"event","seq":${seq},"event":{"seq":${seq},${evTail}}`);
     c.lastSent = seq;
+    if (c.held) {
+      for (let next = c.held.get(c.lastSent + 1); next !== undefined; next = c.held.get(c.lastSent + 1)) {
+        c.held.delete(c.lastSent + 1);
+        c.lastSent++;
+        writeFrame(c, `{"type":"event","seq":${c.lastSent},"event":{"seq":${c.lastSent},${next}}`);
+      }
+      for (const s of c.held.keys()) if (s <= c.lastSent) c.held.delete(s);
+      if (c.held.size === 0) dropHeld(c);
+    }
   }
 
   const unsubscribeInbox = services.bus.subscribe('inbox', (event) => {
@@ -259,12 +298,13 @@ export function createGateway(services: AppServices): Gateway {
 
   async function attach(socket: WebSocket, device: UserTokenClaims, after: number | null, expiresAt: number | null): Promise<Connection> {
     const start = after ?? (await m.deviceCursor(device.userId, device.deviceId));
-    const c: Connection = { socket, device, lastSent: start, catchingUp: false, catchUpAgain: false, closeTimer: null, corked: false };
+    const c: Connection = { socket, device, lastSent: start, catchingUp: false, catchUpAgain: false, closeTimer: null, held: null, heldTimer: null, corked: false };
     let set = byUser.get(device.userId);
     if (!set) byUser.set(device.userId, (set = new Set()));
     set.add(c);
     socket.on('close', () => {
       if (c.closeTimer) clearTimeout(c.closeTimer);
+      dropHeld(c);
       set!.delete(c);
       if (set!.size === 0) byUser.delete(device.userId);
     });
