@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { testDrivers } from '../src/storage/testing.js';
-import { sendBatchSql } from '../src/messaging/send.js';
+import { GENERIC_PLAN_MAX_BATCH, sendBatchSql } from '../src/messaging/send.js';
 import { makeHarness } from './support/harness.js';
 
 interface PlanNode {
@@ -79,6 +79,41 @@ for (const driver of await testDrivers()) {
         );
         assert.deepEqual(loopsOverCteScans(plan[0]!.Plan), [], `batch of ${size}${withOutbox ? ' with outbox' : ''}`);
       }
+    }
+
+    // Small batches run the statement prepared, with the generic plan the PostgreSQL driver asks for: one plan for
+    // every size, made without the arrays' lengths. It must not nest loops over CTE scans either, up to the largest
+    // batch that uses it.
+    for (const withOutbox of [false, true]) {
+      await db.tx(async (tx) => {
+        await tx.exec('SET LOCAL plan_cache_mode = force_generic_plan');
+        await tx.exec(`PREPARE send_plan_check AS ${sendBatchSql(withOutbox)}`);
+        for (const size of [GENERIC_PLAN_MAX_BATCH, 3]) {
+          const ord = Array.from({ length: size }, (_, i) => i);
+          const arr = (xs: unknown[]) => `ARRAY[${xs.map((x) => (x === null ? 'NULL' : typeof x === 'number' ? String(x) : `'${String(x)}'`)).join(',')}]`;
+          const args = [
+            `${arr(ord)}::int[]`,
+            `${arr(ord.map((i) => `cv${i % 50}`))}::text[]`,
+            `${arr(ord.map((i) => `gen${size}_${i}`))}::text[]`,
+            `${arr(ord.map((i) => `u${i % 100}`))}::text[]`,
+            `${arr(ord.map(() => 'phone'))}::text[]`,
+            `${arr(ord.map((i) => `gfresh${size}_${i}`))}::text[]`,
+            `${arr(ord.map(() => 1))}::int[]`,
+            `${arr(ord.map(() => 'AA=='))}::text[]`,
+            `${arr(ord.map(() => null))}::text[]`,
+            `${arr(ord.map(() => 'visible'))}::text[]`,
+            `${arr(ord.map(() => new Date(0).toISOString()))}::text[]`,
+            `${arr([...ord, ...ord])}::int[]`,
+            `${arr([...ord.map((i) => `u${i % 100}`), ...ord.map((i) => `u${(i + 1) % 100}`)])}::text[]`,
+          ];
+          const r = await tx.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (FORMAT JSON) EXECUTE send_plan_check(${args.join(', ')})`);
+          const raw = r.rows[0]!['QUERY PLAN'];
+          const plan = (typeof raw === 'string' ? JSON.parse(raw) : raw) as { Plan: PlanNode }[];
+          assert.deepEqual(loopsOverCteScans(plan[0]!.Plan), [], `prepared, batch of ${size}${withOutbox ? ' with outbox' : ''}`);
+          assert.ok([...nodes(plan[0]!.Plan)].some((n) => n['Node Type'] === 'Index Scan' && n['Relation Name'] === 'msg_messages'));
+        }
+        await tx.exec('DEALLOCATE send_plan_check');
+      });
     }
   });
 }

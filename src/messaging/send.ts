@@ -61,6 +61,8 @@ export interface SendQueue {
 }
 
 const POINTER_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
+/** Batches up to this size run the send statement prepared, with one generic plan (see commitBatch). */
+export const GENERIC_PLAN_MAX_BATCH = 128;
 
 function validateContent(ctx: MessagingContext, input: SendInput): MessageContent {
   const content: MessageContent = {};
@@ -262,6 +264,7 @@ export function createSendQueue(
   let inflightBatches = 0;
   // Built once: whether the bus needs an outbox is fixed for the relay's life.
   const batchSql = sendBatchSql(ctx.relay.persists);
+  const batchStatementName = ctx.relay.persists ? 'send_batch_outbox' : 'send_batch';
   const secondBatchMin = Math.max(1, Math.floor(ctx.config.sendBatchMaxSize / 8));
   let idleWaiters: (() => void)[] = [];
 
@@ -395,6 +398,11 @@ export function createSendQueue(
           fanOrd,
           fanUser,
         ],
+        // A small batch (most of them, below full load) reuses one prepared plan: planning this statement cost
+        // PostgreSQL more than running it for a few messages (backend CPU per statement, 14 messages: 1.3 ms with
+        // the prepared plan, 3.3 ms planned each time). That plan guesses 100 rows per array, and for batches of
+        // several hundred a plan made for their real size is faster (500 messages: 26 against 35 ms).
+        candidates.length <= GENERIC_PLAN_MAX_BATCH ? { prepared: batchStatementName } : undefined,
       );
       // Re-derive, in the same order as the statement, the numbers it assigned.
       const dups = new Map<number, SendResult>();

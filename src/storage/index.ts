@@ -9,7 +9,7 @@ import type { Db } from './db.js';
 import { openPglite } from './pglite.js';
 import { openPostgres } from './postgres.js';
 
-export type { Db, Queryable, QueryResult, SqlValue } from './db.js';
+export type { Db, Queryable, QueryOptions, QueryResult, SqlValue } from './db.js';
 export { runMigrations, type Migration } from './migrations.js';
 export { queryWithRetry } from './retry.js';
 

@@ -3,7 +3,7 @@
  * deadlock failure is retried, which is why `tx` callbacks must keep non-database effects until after commit.
  */
 import pg from 'pg';
-import type { Db, Queryable, QueryResult, SqlValue } from './db.js';
+import type { Db, Queryable, QueryOptions, QueryResult, SqlValue } from './db.js';
 import { isRetryable, MAX_ATTEMPTS } from './retry.js';
 
 // int8 as a JS number (sequences and sizes stay below 2^53); the default would be a string.
@@ -21,8 +21,10 @@ function toParams(params: SqlValue[] | undefined): unknown[] | undefined {
 
 function wrap(handle: pg.Pool | pg.PoolClient): Queryable {
   return {
-    async query<Row>(sql: string, params?: SqlValue[]): Promise<QueryResult<Row>> {
-      const result = await handle.query(sql, toParams(params));
+    async query<Row>(sql: string, params?: SqlValue[], options?: QueryOptions): Promise<QueryResult<Row>> {
+      const result = options?.prepared
+        ? await handle.query({ name: options.prepared, text: sql, values: toParams(params) })
+        : await handle.query(sql, toParams(params));
       return { rows: result.rows as Row[], rowCount: result.rowCount ?? result.rows.length };
     },
     async exec(sql: string) {
@@ -35,6 +37,12 @@ export async function openPostgres(url: string, poolSize = 10): Promise<Db> {
   const pool = new pg.Pool({ connectionString: url, max: poolSize });
   // A dropped backend (failover, admin kill) must not crash the process; the pool replaces the client.
   pool.on('error', () => {});
+  // Named statements (QueryOptions.prepared) run one generic plan. Without this PostgreSQL compares the generic
+  // plan's cost with each custom plan's and keeps planning every call of a small batch, which is most of what
+  // such a statement costs it. Unnamed statements are planned per call either way. Queued ahead of any query.
+  pool.on('connect', (client) => {
+    client.query('SET plan_cache_mode = force_generic_plan').catch(() => {});
+  });
   await pool.query('select 1');
   const base = wrap(pool);
   return {
