@@ -35,5 +35,19 @@ for (const driver of await testDrivers()) {
       return (await tx.query<{ n: number }>('SELECT count(*)::int8 AS n FROM demo')).rows[0].n;
     });
     assert.equal(value, 2);
+
+    // A prepared statement (QueryOptions.prepared) answers like any other, for every parameter set, in and out of
+    // transactions; on PostgreSQL it runs one generic plan.
+    const byTags = 'SELECT id FROM demo WHERE id = ANY($1::int8[]) ORDER BY id';
+    for (const ids of [[1], [1, 3], [2, 4], []]) {
+      const r = await db.query<{ id: number }>(byTags, [ids], { prepared: 'demo_by_ids' });
+      assert.deepEqual(r.rows.map((x) => x.id), ids.filter((i) => i === 1 || i === 3));
+    }
+    const inTx = await db.tx((tx) => tx.query<{ id: number }>(byTags, [[3]], { prepared: 'demo_by_ids' }));
+    assert.deepEqual(inTx.rows.map((x) => x.id), [3]);
+    if (driver.name === 'postgres') {
+      const mode = await db.query<{ plan_cache_mode: string }>('SHOW plan_cache_mode');
+      assert.equal(mode.rows[0]!.plan_cache_mode, 'force_generic_plan');
+    }
   });
 }
