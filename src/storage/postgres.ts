@@ -33,16 +33,26 @@ function wrap(handle: pg.Pool | pg.PoolClient): Queryable {
   };
 }
 
+/** Adds a server startup option to a connection URL's own (`?options=`), which pg would otherwise let win. */
+function withStartupOption(url: string, option: string): { connectionString: string; options: string } {
+  try {
+    const parsed = new URL(url);
+    const given = parsed.searchParams.get('options');
+    parsed.searchParams.delete('options');
+    return { connectionString: parsed.toString(), options: given ? `${given} ${option}` : option };
+  } catch {
+    return { connectionString: url, options: option };
+  }
+}
+
 export async function openPostgres(url: string, poolSize = 10): Promise<Db> {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize });
-  // A dropped backend (failover, admin kill) must not crash the process; the pool replaces the client.
-  pool.on('error', () => {});
   // Named statements (QueryOptions.prepared) run one generic plan. Without this PostgreSQL compares the generic
   // plan's cost with each custom plan's and keeps planning every call of a small batch, which is most of what
-  // such a statement costs it. Unnamed statements are planned per call either way. Queued ahead of any query.
-  pool.on('connect', (client) => {
-    client.query('SET plan_cache_mode = force_generic_plan').catch(() => {});
-  });
+  // such a statement costs it. Unnamed statements are planned per call either way. Set as a startup option, so it
+  // holds from a connection's first query; options already in the URL are kept (pg would let them replace ours).
+  const pool = new pg.Pool({ ...withStartupOption(url, '-c plan_cache_mode=force_generic_plan'), max: poolSize });
+  // A dropped backend (failover, admin kill) must not crash the process; the pool replaces the client.
+  pool.on('error', () => {});
   await pool.query('select 1');
   const base = wrap(pool);
   return {

@@ -2,8 +2,8 @@
 // bytes, arrays, timestamps), transactions roll back on throw, and migrations run once.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runMigrations } from './index.js';
-import { testDrivers } from './testing.js';
+import { openDb, runMigrations } from './index.js';
+import { adminPostgresUrl, testDrivers } from './testing.js';
 
 for (const driver of await testDrivers()) {
   test(`storage on ${driver.name}`, { skip: driver.skip }, async (t) => {
@@ -48,6 +48,16 @@ for (const driver of await testDrivers()) {
     if (driver.name === 'postgres') {
       const mode = await db.query<{ plan_cache_mode: string }>('SHOW plan_cache_mode');
       assert.equal(mode.rows[0]!.plan_cache_mode, 'force_generic_plan');
+      // Startup options in the URL are kept alongside the driver's own.
+      const url = new URL(adminPostgresUrl);
+      url.searchParams.set('options', '-c statement_timeout=4321');
+      const other = await openDb({ driver: 'postgres', url: url.toString(), poolSize: 1 });
+      try {
+        const r = await other.query<{ t: string; m: string }>("SELECT current_setting('statement_timeout') AS t, current_setting('plan_cache_mode') AS m");
+        assert.deepEqual(r.rows[0], { t: '4321ms', m: 'force_generic_plan' });
+      } finally {
+        await other.close();
+      }
     }
   });
 }
