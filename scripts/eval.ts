@@ -1,5 +1,5 @@
 /**
- * `npm run eval`: measures the shipped text model (models/text-v3.bin, with its shipped thresholds) on
+ * `npm run eval`: measures the shipped text model (models/text-v4.bin, with its shipped thresholds) on
  * the dev splits and writes the numbers to models/eval-dev.json (the model card quotes them).
  *
  *   Davidson dev:   per-class precision / recall / F1, macro F1, accuracy (three-way labels)

@@ -1,10 +1,10 @@
 /**
- * `npm run train`: rebuilds models/text-v3.bin from the licensed train splits, with thresholds tuned on
+ * `npm run train`: rebuilds models/text-v4.bin from the licensed train splits, with thresholds tuned on
  * out-of-fold cross-validation predictions for the train splits plus the dev splits, and prints its
  * sha256. Same data and code give the same bytes (no randomness; fixed summation order), so the sha256
  * in models/README.md can be checked by anyone.
  *
- *   npm run train                 train on the full splits, write models/text-v3.bin
+ *   npm run train                 train on the full splits, write models/text-v4.bin
  *   npm run train -- --verify     train on the full splits, compare with the existing file, write nothing
  *   npm run train -- --check      train twice on a small subset and compare bytes (fast reproducibility check)
  *   --out PATH                    write somewhere else
@@ -72,7 +72,7 @@ if (args.includes('--check')) {
     writeFileSync(outPath, result.bytes);
     console.log(`wrote ${outPath} (${result.bytes.length} bytes)`);
     console.log(`sha256 ${result.sha256}`);
-    if (outPath === fileURLToPath(new URL('../models/text-v3.bin', import.meta.url))) {
+    if (outPath === fileURLToPath(new URL('../models/text-v4.bin', import.meta.url))) {
       console.log('record this sha256 in models/README.md');
     }
   }

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { runScoreCommand } from './score-cli.js';
 import { createTextEngine } from './text/index.js';
+import { loadTextModel } from './text/model/index.js';
 
 // Rules only, so the assertions do not depend on a trained model file being present.
 const engine = createTextEngine({ model: null });
@@ -28,6 +29,23 @@ test('score text: one line per message with scores and flagged categories', asyn
   assert.ok((out[0]!.flagged as string[]).includes('sextortion'));
   assert.ok((out[0]!.flagged as string[]).includes('threat'));
   assert.deepEqual(out[1]!.flagged, []);
+});
+
+test('score text with the shipped model: hate and offensive flags are what the model decides', async () => {
+  const model = loadTextModel();
+  const texts = [
+    'see you at practice tomorrow', "i'm on my way", "i'll call you later", 'can you send me the homework',
+    'shut the fuck up bitch', 'you are a stupid bitch', "you're such a dumb ass", 'I detest women.', 'faggot',
+  ];
+  const out: string[] = [];
+  const code = await runScoreCommand(['text'], Readable.from(texts.map((t, i) => JSON.stringify({ id: i, text: t }) + '\n')), (l) => out.push(l), createTextEngine({ model }));
+  assert.equal(code, 0);
+  texts.forEach((t, i) => {
+    const flagged = (JSON.parse(out[i]!) as { flagged: string[] }).flagged;
+    const label = model.predictLabel(t);
+    assert.equal(flagged.includes('offensive'), label === 'offensive', t);
+    assert.equal(flagged.includes('hate'), label === 'hate' || model.predictLabel(t, 'hatecheck') === 'hateful', t);
+  });
 });
 
 test('score text: context words (a birthday) are neither scored nor flagged', async () => {

@@ -92,9 +92,14 @@ export function scoreText(engine: TextEngine, text: string): TextScoreResult {
   const flagged: string[] = [];
   const th = engine.model?.thresholds ?? {};
   const modelCategories = engine.model?.categories ?? ['hate', 'offensive'];
+  // Davidson's three-way decision is the model's cascade (predictLabel): hate if hate >= its threshold,
+  // else offensive if offensive >= its threshold, so a text flagged hate is not also flagged offensive.
+  // (The model's scores already carry its offensive-evidence guard.)
+  const davidsonHate = th.hate !== undefined && (modelScores.hate ?? 0) >= th.hate;
   for (const c of modelCategories) {
     if (c === 'neither') continue;
     scores[c] = modelScores[c] ?? 0;
+    if (c === 'offensive' && davidsonHate) continue;
     if (th[c] !== undefined && scores[c]! >= th[c]!) flagged.push(c);
   }
   scores.harassment = Math.max(modelScores.harassment ?? 0, modelScores.offensive ?? 0);

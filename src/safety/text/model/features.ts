@@ -206,6 +206,8 @@ let tFlags = new Uint8Array(0);
 let tGap = new Uint8Array(0);
 /** Lexicon flags of each token (LEX_CANCEL). */
 let tInfo = new Uint8Array(0);
+/** Number of final tokens of the text analysed last (by extractFeatures, describeTokens or tokenKeys). */
+let lastNt = 0;
 const prefixHash = new Int32Array(SPLIT_MAX);
 let units = new Uint16Array(256);
 
@@ -456,7 +458,39 @@ function analyse(s: string, negMax: number): number {
       i++;
     }
   }
+  lastNt = nt;
   return nt;
+}
+
+/**
+ * Whether the text analysed last (by extractFeatures or describeTokens) has a token whose word class
+ * is marked in `classes` (indexed by class id) or whose FNV-1a hash (unsigned) is in `hashes`.
+ * Person nouns absorbed into an identity phrase are skipped. No allocation: the offensive-evidence
+ * guard calls it right after extractFeatures, on the scratch arrays that call filled.
+ */
+export function lastTextHasToken(classes: Uint8Array, hashes: ReadonlySet<number>): boolean {
+  for (let i = 0; i < lastNt; i++) {
+    if (tFlags[i] & F_ABSORBED) continue;
+    if (classes[tClass[i]] === 1 || hashes.has(tHash[i] >>> 0)) return true;
+  }
+  return false;
+}
+
+/**
+ * Every token of a prepared text as the extractor sees it (absorbed person nouns skipped): its text, its
+ * FNV-1a hash (unsigned; what `lastTextHasToken` compares), its word class, and whether the hash is
+ * that of the text (false for a token joined across a space, "scu m"). For training; allocates.
+ */
+export function tokenKeys(prepared: string, negMax = 8): { token: string; hash: number; cls: Lex; exact: boolean }[] {
+  const nt = analyse(prepared, negMax);
+  const out = [];
+  for (let i = 0; i < nt; i++) {
+    if (tFlags[i] & F_ABSORBED) continue;
+    const token = prepared.slice(tStart[i], tEnd[i]);
+    const hash = tHash[i] >>> 0;
+    out.push({ token, hash, cls: tClass[i] as Lex, exact: fnvString(FNV_OFFSET_BASIS, token) === hash });
+  }
+  return out;
 }
 
 /** Token classes and scopes as the extractor sees them (for tests and diagnostics; allocates). */

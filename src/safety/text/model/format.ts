@@ -1,5 +1,5 @@
 /**
- * The model file format (`models/text-v3.bin`): a small JSON header and float32 weight tables.
+ * The model file format (`models/text-v4.bin`): a small JSON header and float32 weight tables.
  *
  * Layout (all integers and floats little-endian, written through DataView so the bytes do not depend
  * on the machine):
@@ -35,6 +35,14 @@ export interface ModelHeader {
   lexicon: string;
   bias: number[];
   thresholds: Record<string, number>;
+  /**
+   * Optional (text-v4 on): the offensive class needs lexical evidence. A text with no token of one of
+   * the word classes `classes` (lexicon.ts class ids) and none of the words `tokens` (matched by their
+   * FNV-1a hash, as the extractor hashes tokens) gets p(offensive) = 0, its mass moved to `neither`;
+   * `hate` and the sigmoids are untouched. Scores and labels both carry it, so anything thresholding
+   * the scores decides as `predictLabel` does.
+   */
+  offensiveGuard?: { classes: number[]; tokens: string[] };
   weightsSha256: string;
   /** How it was trained (data files and their sha256, hyper-parameters, cross-validation); informational. */
   training: Record<string, unknown>;

@@ -1,6 +1,6 @@
 /**
  * safety/text/model: a small hashed-n-gram logistic-regression classifier for message text.
- * Owns: the model file format (models/text-v3.bin), feature hashing and the word-class lexicon,
+ * Owns: the model file format (models/text-v4.bin), feature hashing and the word-class lexicon,
  *   training and threshold logic.
  * Exposes: loadTextModel, modelFromBytes, modelFromData, DEFAULT_MODEL_PATH, TextModel, TextScores.
  *   (Training, tuning and metrics live beside it for scripts/train.ts and scripts/eval.ts.)
@@ -11,8 +11,9 @@
 
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { extractFeatures, FeatureBuffer } from './features.js';
+import { extractFeatures, FeatureBuffer, lastTextHasToken } from './features.js';
 import { decodeModel, type ModelData } from './format.js';
+import { fnv1a32 } from './hash.js';
 import { LEXICON_ID } from './lexicon.js';
 import { NORMALIZER_ID, prepareNormalized, prepareText } from './prep.js';
 
@@ -26,7 +27,11 @@ export interface TextModel {
    * the HateCheck notion of hate).
    */
   categories: string[];
-  /** Probabilities for every category. */
+  /**
+   * Probabilities for every category. With the header's `offensiveGuard` (text-v4), a text without
+   * lexical evidence (no profanity, slur or gendered-insult token, none of the guard's words) has
+   * offensive = 0, its mass moved to neither.
+   */
   score(text: string): TextScores;
   /**
    * Same as score, for text already passed through safety/text/normalize `normalizeText` (the
@@ -46,7 +51,7 @@ export interface TextModel {
 }
 
 /** The shipped model file, resolved relative to this source file. */
-export const DEFAULT_MODEL_PATH = fileURLToPath(new URL('../../../../models/text-v3.bin', import.meta.url));
+export const DEFAULT_MODEL_PATH = fileURLToPath(new URL('../../../../models/text-v4.bin', import.meta.url));
 
 /**
  * Builds a TextModel from decoded model data (used by the loader, training and tests). Supports the
@@ -70,6 +75,11 @@ export function modelFromData(data: ModelData): TextModel {
   const iHate = header.categories.indexOf('hate');
   const iOff = header.categories.indexOf('offensive');
   const iIdent = header.categories.indexOf('identity_hate');
+  // Offensive-evidence guard (format.ts `offensiveGuard`): word classes as a mask, words as FNV-1a hashes.
+  const guard = header.offensiveGuard;
+  const guardClasses = new Uint8Array(32);
+  for (const c of guard?.classes ?? []) guardClasses[c] = 1;
+  const guardHashes = new Set((guard?.tokens ?? []).map((t) => fnv1a32(t)));
 
   // Fills `p` with probabilities; shares scratch buffers, which is safe because JS is single-threaded
   // and nothing here awaits.
@@ -126,6 +136,11 @@ export function modelFromData(data: ModelData): TextModel {
     p[0] = e0 / sum;
     p[1] = e1 / sum;
     p[2] = e2 / sum;
+    // Reads the token arrays extractFeatures left above; nothing has analysed another text since.
+    if (guard && !lastTextHasToken(guardClasses, guardHashes)) {
+      p[2] += p[1];
+      p[1] = 0;
+    }
     const sw = buf.scaleWord();
     for (let s = 0; s < nSig; s++) p[S + s] = 1 / (1 + Math.exp(-(sigBias[s] + zs[s] * sw)));
     return p;

@@ -38,7 +38,12 @@ function splits(): Splits {
 const CFG: TrainConfig = {
   ...DEFAULT_CONFIG,
   features: { ...DEFAULT_CONFIG.features, bits: 12, charBits: 12 },
-  davidsonHead: { ...DEFAULT_CONFIG.davidsonHead, maxIter: 20 },
+  // Toy data has 10 hate/offensive rows: guard words need only one row and a small log ratio here.
+  davidsonHead: {
+    ...DEFAULT_CONFIG.davidsonHead,
+    maxIter: 20,
+    offensiveGuard: { ...DEFAULT_CONFIG.davidsonHead.offensiveGuard!, minRows: 1, minLogRatio: 0.1 },
+  },
   identityHead: { ...DEFAULT_CONFIG.identityHead, maxIter: 20 },
 };
 
@@ -93,4 +98,19 @@ test('NB scaling favours buckets that separate a class', () => {
   assert.ok(s[0 * 3 + 0] > s[1 * 3 + 0], 'hate-only bucket gets the larger hate scale');
   const plain = nbScale(X, rows, [0, 1, 2, 3], 2, { alpha: 1, beta: 0 });
   assert.deepEqual([...plain], [1, 1, 1, 1, 1, 1]);
+});
+
+test('offensive-evidence guard: words come from hate/offensive rows; no evidence, no offensive mass', () => {
+  const bytes = trainFromConfig(CFG, splits()).bytes;
+  const guard = decodeModel(bytes).header.offensiveGuard;
+  assert.ok(guard);
+  assert.ok(guard.tokens.includes('shut') && guard.tokens.includes('vermin'));
+  assert.ok(!guard.tokens.includes('practice') && !guard.tokens.includes('at'));
+  assert.deepEqual(guard.tokens, [...guard.tokens].sort());
+  const m = modelFromBytes(bytes);
+  const s = m.score('see you at practice');
+  assert.equal(s.offensive, 0);
+  assert.ok(Math.abs(s.hate + s.neither - 1) < 1e-9);
+  assert.ok(m.score('shut up you idiot').offensive > 0);
+  assert.ok(m.score('this is damn stupid').offensive > 0, 'profanity class counts as evidence');
 });
