@@ -206,7 +206,7 @@ let tFlags = new Uint8Array(0);
 let tGap = new Uint8Array(0);
 /** Lexicon flags of each token (LEX_CANCEL). */
 let tInfo = new Uint8Array(0);
-/** Number of final tokens of the text analysed last (by extractFeatures, describeTokens or tokenKeys). */
+/** Number of final tokens of the text analysed last (by extractFeatures or describeTokens). */
 let lastNt = 0;
 const prefixHash = new Int32Array(SPLIT_MAX);
 let units = new Uint16Array(256);
@@ -477,33 +477,27 @@ export function lastTextHasToken(classes: Uint8Array, hashes: ReadonlySet<number
 }
 
 /**
- * Every token of a prepared text as the extractor sees it (absorbed person nouns skipped): its text, its
- * FNV-1a hash (unsigned; what `lastTextHasToken` compares), its word class, and whether the hash is
- * that of the text (false for a token joined across a space, "scu m"). For training; allocates.
+ * Every token of a prepared text as the extractor sees it (absorbed person nouns skipped): its text, word
+ * class and scopes; its FNV-1a hash (unsigned; what `lastTextHasToken` compares) and whether that hash is the
+ * text's (false for a token joined across a space, "scu m"). For training, tests and diagnostics; allocates.
  */
-export function tokenKeys(prepared: string, negMax = 8): { token: string; hash: number; cls: Lex; exact: boolean }[] {
+export function describeTokens(
+  prepared: string,
+  negMax = 8,
+): { token: string; cls: Lex; negated: boolean; quoted: boolean; hash: number; exact: boolean }[] {
   const nt = analyse(prepared, negMax);
   const out = [];
   for (let i = 0; i < nt; i++) {
     if (tFlags[i] & F_ABSORBED) continue;
     const token = prepared.slice(tStart[i], tEnd[i]);
     const hash = tHash[i] >>> 0;
-    out.push({ token, hash, cls: tClass[i] as Lex, exact: fnvString(FNV_OFFSET_BASIS, token) === hash });
-  }
-  return out;
-}
-
-/** Token classes and scopes as the extractor sees them (for tests and diagnostics; allocates). */
-export function describeTokens(prepared: string, negMax = 8): { token: string; cls: Lex; negated: boolean; quoted: boolean }[] {
-  const nt = analyse(prepared, negMax);
-  const out = [];
-  for (let i = 0; i < nt; i++) {
-    if (tFlags[i] & F_ABSORBED) continue;
     out.push({
-      token: prepared.slice(tStart[i], tEnd[i]),
+      token,
       cls: tClass[i] as Lex,
       negated: (tFlags[i] & F_NEGATED) !== 0,
       quoted: (tFlags[i] & F_QUOTED) !== 0,
+      hash,
+      exact: fnvString(FNV_OFFSET_BASIS, token) === hash,
     });
   }
   return out;

@@ -15,7 +15,7 @@
  */
 
 import { readFileSync } from 'node:fs';
-import { extractFeatures, FeatureBuffer, tokenKeys, type FeatureConfig } from './features.js';
+import { describeTokens, extractFeatures, FeatureBuffer, type FeatureConfig } from './features.js';
 import { fnv1a32 } from './hash.js';
 import { encodeModel, sha256Hex, type ModelHeader } from './format.js';
 import { modelFromData } from './index.js';
@@ -372,7 +372,7 @@ function guardRows(rows: DavidsonRow[], g: OffensiveGuardConfig, negMax: number)
   const classes = new Set<number>(g.classes);
   const out: GuardRows = { tokens: [], hashes: [], classHit: [] };
   for (const r of rows) {
-    const keys = tokenKeys(prepareText(r.text), negMax);
+    const keys = describeTokens(prepareText(r.text), negMax);
     const exact = new Map<number, string>();
     for (const k of keys) if (k.exact) exact.set(k.hash, k.token);
     out.tokens.push(exact);
