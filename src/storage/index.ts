@@ -1,6 +1,6 @@
 /**
  * storage: the `Db` interface, its two drivers (PGlite embedded, PostgreSQL) and forward-only migrations.
- * Owns: storage_migrations. Exposes: openDb, runMigrations, queryWithRetry, Db, Queryable, Migration.
+ * Owns: storage_migrations. Exposes: openDb, runMigrations, queryWithRetry, textArrayLiteral, intArrayLiteral, Db, Queryable, Migration.
  * May import: nothing above it.
  * Never: build SQL by string concatenation of values; hide a driver difference from callers silently.
  */
@@ -12,6 +12,7 @@ import { openPostgres } from './postgres.js';
 export type { Db, Queryable, QueryOptions, QueryResult, SqlValue } from './db.js';
 export { runMigrations, type Migration } from './migrations.js';
 export { queryWithRetry } from './retry.js';
+export { intArrayLiteral, textArrayLiteral } from './array-literal.js';
 
 export type DbOptions =
   | { driver: 'pglite'; dataDir?: string | null }

@@ -2,7 +2,7 @@
 // bytes, arrays, timestamps), transactions roll back on throw, and migrations run once.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { openDb, runMigrations } from './index.js';
+import { intArrayLiteral, openDb, runMigrations, textArrayLiteral } from './index.js';
 import { adminPostgresUrl, testDrivers } from './testing.js';
 
 for (const driver of await testDrivers()) {
@@ -35,6 +35,19 @@ for (const driver of await testDrivers()) {
       return (await tx.query<{ n: number }>('SELECT count(*)::int8 AS n FROM demo')).rows[0].n;
     });
     assert.equal(value, 2);
+
+    // Array literals built by textArrayLiteral / intArrayLiteral read back as the arrays they were built from,
+    // whatever the strings hold: quotes, backslashes, separators, braces, the word NULL, empty strings, non-ASCII.
+    const hostile = ['plain', 'a"b', 'back\\slash\\', 'c,d', '{e}', 'NULL', 'null', '', ' spaced ', 'ünï\u{1F600}', '\\"', null];
+    for (const values of [hostile, ['only', 'plain_ids', 'AAE='], [null], []]) {
+      const r = await db.query<{ v: string | null; o: number }>(
+        'SELECT v, o::int8 AS o FROM unnest($1::text[], $2::int[]) AS x(v, o) ORDER BY o',
+        [textArrayLiteral(values), intArrayLiteral(values.map((_, i) => i - 1))],
+      );
+      assert.deepEqual(r.rows.map((x) => x.v), values);
+      assert.deepEqual(r.rows.map((x) => x.o), values.map((_, i) => i - 1));
+    }
+    assert.throws(() => intArrayLiteral([1.5]), TypeError);
 
     // A prepared statement (QueryOptions.prepared) answers like any other, for every parameter set, in and out of
     // transactions; on PostgreSQL it runs one generic plan.
