@@ -29,22 +29,25 @@ export function randomToken(bytes = 32): string {
  * Time-ordered ids: 48-bit ms timestamp + 80 random bits, base32 (Crockford). Sortable, unguessable, and safe in
  * URLs. The prefix says what the id names (`cv_`, `m_`), which makes logs and support tickets readable.
  */
-const B32 = '0123456789abcdefghjkmnpqrstvwxyz';
+const B32 = Buffer.from('0123456789abcdefghjkmnpqrstvwxyz', 'latin1');
+// Scratch space reused by every call (ids are made synchronously, one at a time): one id is sent per message, and
+// building it a character at a time made a string per character.
+const idBytes = Buffer.alloc(16);
+const idChars = Buffer.alloc(26);
 export function randomId(prefix: string): string {
-  const bytes = Buffer.alloc(16);
-  bytes.writeUIntBE(Date.now(), 0, 6);
-  randomInto(bytes, 6, 10);
+  idBytes.writeUIntBE(Date.now(), 0, 6);
+  randomInto(idBytes, 6, 10);
   let bits = 0;
   let value = 0;
-  let out = '';
-  for (const byte of bytes) {
-    value = (value << 8) | byte;
+  let at = 0;
+  for (let i = 0; i < 16; i++) {
+    value = (value << 8) | idBytes[i]!;
     bits += 8;
     while (bits >= 5) {
-      out += B32[(value >>> (bits - 5)) & 31];
+      idChars[at++] = B32[(value >>> (bits - 5)) & 31]!;
       bits -= 5;
     }
   }
-  if (bits > 0) out += B32[(value << (5 - bits)) & 31];
-  return `${prefix}_${out}`;
+  idChars[at] = B32[(value << (5 - bits)) & 31]!; // 128 bits: 25 full characters and 3 bits left over
+  return `${prefix}_${idChars.toString('latin1')}`;
 }
