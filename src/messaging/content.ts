@@ -34,12 +34,9 @@ export function messageAad(conversationId: string, messageId: string, senderId: 
   return aadOf('msg.v1', conversationId, messageId, senderId);
 }
 
-export async function sealMessage(
-  ctx: MessagingContext,
-  m: { conversationId: string; region: string; messageId: string; senderId: string; epoch: number; content: MessageContent },
-): Promise<Buffer> {
-  const key = await ctx.keys.writeKey(m.conversationId, m.region, m.epoch);
-  const body: Record<string, unknown> = {};
+/** Seals a message body with its conversation's epoch key (the caller has the key: KeyCache.cachedKey or writeKey). */
+export function sealMessage(key: Buffer, m: { conversationId: string; messageId: string; senderId: string; content: MessageContent }): Buffer {
+  const body: { t?: string; p?: Pointer; m?: MediaRef } = {};
   if (m.content.text !== undefined) body.t = m.content.text;
   if (m.content.pointer !== undefined) body.p = m.content.pointer;
   if (m.content.media !== undefined) body.m = m.content.media;

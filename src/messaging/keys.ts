@@ -11,10 +11,19 @@ export interface KeyCache {
   writeKey(conversationId: string, region: string, epoch: number): Promise<Buffer>;
   /** The key for reading, or null when it cannot be unwrapped here. */
   readKey(conversationId: string, epoch: number): Promise<Buffer | null>;
+  /** The key if it is already in memory, without a promise: the send path asks this first, for every message. */
+  cachedKey(conversationId: string, epoch: number): Buffer | undefined;
 }
 
 export function createKeyCache(db: Db, keyring: Keyring, epochMs: number): KeyCache {
-  const cache = new Map<string, Buffer | null>();
+  // conversation → epoch → key; two levels so that a lookup builds no string.
+  const cache = new Map<string, Map<number, Buffer>>();
+  const remember = (conversationId: string, epoch: number, key: Buffer) => {
+    let byEpoch = cache.get(conversationId);
+    if (!byEpoch) cache.set(conversationId, (byEpoch = new Map()));
+    byEpoch.set(epoch, key);
+  };
+  const cachedKey = (conversationId: string, epoch: number) => cache.get(conversationId)?.get(epoch);
   const loading = createSingleFlight<Buffer | null>();
   const creating = createSingleFlight<Buffer>();
 
@@ -29,16 +38,17 @@ export function createKeyCache(db: Db, keyring: Keyring, epochMs: number): KeyCa
   };
 
   const readKey = async (conversationId: string, epoch: number) => {
-    const id = `${conversationId}:${epoch}`;
-    if (cache.has(id)) return cache.get(id)!;
-    const key = await loading(id, () => load(conversationId, epoch));
-    if (key) cache.set(id, key);
+    const hit = cachedKey(conversationId, epoch);
+    if (hit) return hit;
+    const key = await loading(`${conversationId}:${epoch}`, () => load(conversationId, epoch));
+    if (key) remember(conversationId, epoch, key);
     return key;
   };
 
   return {
     epochAt: (at) => Math.floor(at.getTime() / epochMs),
     readKey,
+    cachedKey,
     async writeKey(conversationId, region, epoch) {
       const existing = await readKey(conversationId, epoch);
       if (existing) return existing;
@@ -57,7 +67,7 @@ export function createKeyCache(db: Db, keyring: Keyring, epochMs: number): KeyCa
     );
     // Read the stored row afresh (not through a lookup that may have started before the insert was visible).
     const key = await load(conversationId, epoch);
-    if (key) cache.set(`${conversationId}:${epoch}`, key);
+    if (key) remember(conversationId, epoch, key);
     if (!key) throw new Error('data key could not be unwrapped after creation');
     dek.fill(0);
     return key;

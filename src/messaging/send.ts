@@ -6,7 +6,7 @@ import { randomId } from '../crypto/index.js';
 import { DomainError } from '../errors.js';
 import type { SyncVerdict } from '../safety/index.js';
 import type { BusEvent, OutboxRow } from '../events/index.js';
-import { queryWithRetry, type Queryable } from '../storage/index.js';
+import { intArrayLiteral, queryWithRetry, textArrayLiteral, type Queryable } from '../storage/index.js';
 import { blockedEitherWay, loadConversation, type ConversationInfo, type MessagingContext } from './context.js';
 import { LOCAL_CONTENT, sealMessage, type MessageContent, type Pointer } from './content.js';
 import { MessagingErrors } from './errors.js';
@@ -37,17 +37,18 @@ export interface SendResult {
 /** What the synchronous safety stage decided (DESIGN.md, "The path of a message", step 3). */
 export type { SyncVerdict };
 
-export type CheckSync = (input: { conversationId: string; senderId: string; content: MessageContent; mediaId?: string; senderIp?: string }) => Promise<SyncVerdict>;
+/** May answer synchronously: text-only messages have nothing to look up, and most messages are text only. */
+export type CheckSync = (input: { conversationId: string; senderId: string; content: MessageContent; mediaId?: string; senderIp?: string }) => SyncVerdict | Promise<SyncVerdict>;
 
 interface Pending {
   input: SendInput;
   /** Validated content, kept in memory until the async safety stage has it. */
   content: MessageContent;
-  dedupeKey: string;
   conv: ConversationInfo;
   messageId: string;
   epoch: number;
-  bodyCt: Buffer;
+  /** The sealed body, base64: the form both the statement and the published event carry. */
+  ct: string;
   sentAt: Date;
   state: 'visible' | 'held';
   resolve: (r: SendResult) => void;
@@ -172,6 +173,18 @@ async function findExisting(db: Queryable, input: SendInput): Promise<SendResult
   return row ? { id: row.message_id, conversationId: row.conversation_id, seq: row.seq, sentAt: row.created_at } : null;
 }
 
+/** Placeholder answer of a Pending until it is queued (prepareAndQueue sets the real ones before queueing). */
+function unanswered(): void {
+  throw new Error('a send was answered before it was queued');
+}
+
+/** A send in a direct conversation whose other member has not accepted it yet: the request allowance applies. */
+function sendsIntoPendingRequest(p: Pending): boolean {
+  if (p.conv.kind !== 'direct') return false;
+  for (const [userId, member] of p.conv.members) if (userId !== p.input.senderId && member.state === 'pending') return true;
+  return false;
+}
+
 /** Who gets this message in their inbox: members who may see it (active or with a pending request), never a
  * declined or departed member, never someone with a block against the sender; the sender too (other devices). */
 function recipientsOf(conv: ConversationInfo, senderId: string, blocked: Set<string>, state: Pending['state']): string[] {
@@ -199,16 +212,19 @@ export function createSendQueue(
   let queue: Pending[] = [];
   let timer: NodeJS.Timeout | null = null;
 
-  async function prepare(input: SendInput): Promise<Omit<Pending, 'resolve' | 'reject'> | SendResult> {
-    const conv = await loadConversation(ctx, input.conversationId);
+  /** Checks, validates and seals one send; the result joins a batch once its promise's callbacks are attached. */
+  async function prepare(input: SendInput): Promise<Pending> {
+    // Cached lookups are read without a promise: every send asks for its conversation and its sender's blocks.
+    const conv = ctx.conversations.get(input.conversationId) ?? (await loadConversation(ctx, input.conversationId));
     const me = conv?.members.get(input.senderId);
     if (!conv || !me || me.state === 'declined' || me.state === 'left') {
       throw new DomainError(MessagingErrors.conversationNotFound, 'conversation not found');
     }
     const content = validateContent(ctx, input);
     if (conv.kind === 'direct') {
-      const other = [...conv.members.keys()].find((u) => u !== input.senderId);
-      const blocked = await blockedEitherWay(ctx, input.senderId);
+      let other: string | undefined;
+      for (const u of conv.members.keys()) if (u !== input.senderId) other = u;
+      const blocked = ctx.blocks.get(input.senderId) ?? (await blockedEitherWay(ctx, input.senderId));
       const otherState = other ? conv.members.get(other)!.state : 'left';
       if (!other || blocked.has(other) || otherState === 'declined' || otherState === 'left') {
         throw new DomainError(MessagingErrors.recipientUnavailable, 'this person is not available to message');
@@ -225,7 +241,8 @@ export function createSendQueue(
       const media = await mediaForSend(ctx, input.mediaId, input.senderId);
       content.media = { id: media.mediaId, mime: media.mime, width: media.width, height: media.height };
     }
-    const verdict = await hooks.checkSync({ conversationId: input.conversationId, senderId: input.senderId, content, mediaId: input.mediaId, senderIp: input.clientIp });
+    const checked = hooks.checkSync({ conversationId: input.conversationId, senderId: input.senderId, content, mediaId: input.mediaId, senderIp: input.clientIp });
+    const verdict = checked instanceof Promise ? await checked : checked;
     if (verdict.action === 'block') throw new DomainError(verdict.code, 'this message cannot be sent');
     if (verdict.action === 'quarantine') {
       // The sender is told only that it was not delivered (DESIGN.md); evidence handling is safety's job.
@@ -237,24 +254,20 @@ export function createSendQueue(
     const epoch = ctx.keys.epochAt(sentAt);
     const messageId = randomId('m');
     if (input.mediaId !== undefined) await linkMedia(ctx, messageId, input.mediaId, input.conversationId);
-    const bodyCt = await sealMessage(ctx, {
-      conversationId: input.conversationId,
-      region: conv.region,
-      messageId,
-      senderId: input.senderId,
-      epoch,
-      content,
-    });
+    // The key is in memory for every conversation that has sent before: no promise on the common path.
+    const key = ctx.keys.cachedKey(input.conversationId, epoch) ?? (await ctx.keys.writeKey(input.conversationId, conv.region, epoch));
+    const ct = sealMessage(key, { conversationId: input.conversationId, messageId, senderId: input.senderId, content }).toString('base64');
     return {
       input,
       content,
-      dedupeKey: '',
       conv,
       messageId,
       epoch,
-      bodyCt,
+      ct,
       sentAt,
       state: verdict.action === 'hold' ? 'held' : 'visible',
+      resolve: unanswered,
+      reject: unanswered,
     };
   }
 
@@ -331,7 +344,7 @@ export function createSendQueue(
     const allowanceUsed = new Map<ConversationInfo, Map<string, number>>();
     // The message-request allowance must not count a retry of a message that already committed, so sends into
     // a pending request look for their first result before the allowance is applied (rare: requests only).
-    const gated = batch.filter((p) => p.conv.kind === 'direct' && [...p.conv.members].some(([u, m]) => u !== p.input.senderId && m.state === 'pending'));
+    const gated = batch.filter(sendsIntoPendingRequest);
     const priorForGated = new Map<Pending, SendResult>();
     for (const p of gated) {
       const prior = await findExisting(ctx.db, p.input);
@@ -383,20 +396,21 @@ export function createSendQueue(
         batchSql,
         // Arrays, not one JSON document: PostgreSQL sizes an unnest of array parameters when it plans, while a
         // JSON record set is always guessed at 100 rows, which sends the statement's joins into nested loops.
+        // Each array goes as its literal (storage/array-literal.ts): one string per column instead of one per element.
         [
-          candidates.map((_, i) => i),
-          candidates.map((p) => p.input.conversationId),
-          candidates.map((p) => p.messageId),
-          candidates.map((p) => p.input.senderId),
-          candidates.map((p) => p.input.deviceId),
-          candidates.map((p) => p.input.clientMessageId),
-          candidates.map((p) => p.epoch),
-          candidates.map((p) => p.bodyCt.toString('base64')),
-          candidates.map((p) => p.input.replyTo ?? null) as string[],
-          candidates.map((p) => p.state),
-          candidates.map((p) => p.sentAt.toISOString()),
-          fanOrd,
-          fanUser,
+          intArrayLiteral(candidates.map((_, i) => i)),
+          textArrayLiteral(candidates.map((p) => p.input.conversationId)),
+          textArrayLiteral(candidates.map((p) => p.messageId)),
+          textArrayLiteral(candidates.map((p) => p.input.senderId)),
+          textArrayLiteral(candidates.map((p) => p.input.deviceId)),
+          textArrayLiteral(candidates.map((p) => p.input.clientMessageId)),
+          intArrayLiteral(candidates.map((p) => p.epoch)),
+          textArrayLiteral(candidates.map((p) => p.ct)),
+          textArrayLiteral(candidates.map((p) => p.input.replyTo ?? null)),
+          textArrayLiteral(candidates.map((p) => p.state)),
+          textArrayLiteral(candidates.map((p) => p.sentAt.toISOString())),
+          intArrayLiteral(fanOrd),
+          textArrayLiteral(fanUser),
         ],
         // A small batch (most of them, below full load) reuses one prepared plan: planning this statement cost
         // PostgreSQL more than running it for a few messages (backend CPU per statement, 14 messages: 1.3 ms with
@@ -449,7 +463,7 @@ export function createSendQueue(
             deliveries,
             message: {
               id: p.messageId, seq: seqs[i], senderId: p.input.senderId, sentAt: p.sentAt.toISOString(), keyEpoch: p.epoch,
-              ct: p.bodyCt.toString('base64'), replyTo: p.input.replyTo ?? null,
+              ct: p.ct, replyTo: p.input.replyTo ?? null,
             },
           },
         });
@@ -470,35 +484,35 @@ export function createSendQueue(
     }
   }
 
+  async function prepareAndQueue(input: SendInput): Promise<SendResult> {
+    let pending: Pending;
+    try {
+      pending = await prepare(input);
+    } catch (err) {
+      // A retry of a message that already committed returns it, even if sending is no longer allowed.
+      if (err instanceof DomainError) {
+        const prior = await findExisting(ctx.db, input);
+        if (prior) return prior;
+      }
+      throw err;
+    }
+    return new Promise<SendResult>((resolve, reject) => {
+      pending.resolve = resolve;
+      pending.reject = reject;
+      queue.push(pending);
+      schedule();
+    });
+  }
+
   return {
     send(input) {
       const dedupeKey = `${input.senderId}\u0000${input.deviceId}\u0000${input.clientMessageId}`;
       const already = inflight.get(dedupeKey);
       if (already) return already;
-      const promise = (async () => {
-        let prepared: Omit<Pending, 'resolve' | 'reject'> | SendResult;
-        try {
-          prepared = await prepare(input);
-        } catch (err) {
-          // A retry of a message that already committed returns it, even if sending is no longer allowed.
-          if (err instanceof DomainError) {
-            const prior = await findExisting(ctx.db, input);
-            if (prior) return prior;
-          }
-          throw err;
-        }
-        if (!('input' in prepared)) return prepared;
-        const ready = prepared;
-        return new Promise<SendResult>((resolve, reject) => {
-          queue.push({ ...ready, dedupeKey, resolve, reject });
-          schedule();
-        });
-      })();
+      const promise = prepareAndQueue(input);
       inflight.set(dedupeKey, promise);
-      promise.then(
-        () => inflight.delete(dedupeKey),
-        () => inflight.delete(dedupeKey),
-      );
+      const forget = () => inflight.delete(dedupeKey);
+      promise.then(forget, forget);
       return promise;
     },
     async idle() {

@@ -32,6 +32,8 @@ export interface SyncCheckInput {
 
 export const safetyMigrations: Migration[] = [...knownContentMigrations];
 
+const ALLOW: SyncVerdict = Object.freeze({ action: 'allow' });
+
 export interface Safety {
   knownContent: KnownContent;
   /** Queues an acknowledged message for the asynchronous stage (conversation risk); returns at once. */
@@ -45,7 +47,8 @@ export interface Safety {
    * matching); text risk rules (contact moving, secrecy, …) feed the asynchronous conversation scoring instead,
    * so they never delay or block a send on their own.
    */
-  checkSync(input: SyncCheckInput): Promise<SyncVerdict>;
+  /** Synchronous for text-only input (nothing to look up), a promise when there is media to match. */
+  checkSync(input: SyncCheckInput): SyncVerdict | Promise<SyncVerdict>;
 }
 
 export async function createSafety(deps: {
@@ -78,11 +81,11 @@ export async function createSafety(deps: {
     backlog: () => asyncStage.backlog(),
     idle: () => asyncStage.idle(),
     close: () => asyncStage.close(),
-    async checkSync(input) {
+    checkSync(input) {
       if (input.mediaId) {
         return knownContent.verdictForMedia(deps.db, { mediaId: input.mediaId, conversationId: input.conversationId, senderId: input.senderId, senderIp: input.senderIp });
       }
-      return { action: 'allow' };
+      return ALLOW;
     },
   };
 }
