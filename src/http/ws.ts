@@ -21,7 +21,7 @@ interface Connection {
   catchUpAgain: boolean;
   closeTimer: NodeJS.Timeout | null;
   /** Events that arrived ahead of a missing sequence, by sequence (see deliver); null when none. */
-  held: Map<number, string> | null;
+  held: Map<number, Buffer> | null;
   heldTimer: NodeJS.Timeout | null;
   /** The raw socket is corked until the end of this event-loop turn (see writeFrame). */
   corked: boolean;
@@ -66,7 +66,8 @@ function rawSocket(c: Connection): Duplex | undefined {
   return (c.socket as unknown as { _socket?: Duplex })._socket;
 }
 
-function writeFrame(c: Connection, text: string) {
+/** A text frame: a string, or its UTF-8 bytes (sent as text all the same). */
+function writeFrame(c: Connection, text: string | Buffer) {
   if (c.socket.readyState !== c.socket.OPEN) return;
   if (!c.corked) {
     const raw = rawSocket(c);
@@ -80,7 +81,26 @@ function writeFrame(c: Connection, text: string) {
       }
     }
   }
-  c.socket.send(text);
+  c.socket.send(text, { binary: false });
+}
+
+/**
+ * An event frame for one device: `{"type":"event","seq":N,"event":{"seq":N,` + the event's own bytes. The event is
+ * serialized and encoded once (eventTail) and copied into each recipient's frame, not re-concatenated as a string
+ * and re-encoded per recipient.
+ */
+function eventFrame(seq: number, tail: Buffer): Buffer {
+  const head = `{"type":"event","seq":${seq},"event":{"seq":${seq},`;
+  const frame = Buffer.allocUnsafe(head.length + tail.length);
+  frame.write(head, 0, 'latin1');
+  tail.copy(frame, head.length);
+  return frame;
+}
+
+/** A rendered event's JSON without its opening brace, plus the brace that closes the frame, as UTF-8. */
+function eventTail(ev: unknown): Buffer {
+  const json = JSON.stringify(ev);
+  return Buffer.from(`${json.slice(1)}}`, 'utf8');
 }
 
 function send(c: Connection, frame: unknown) {
@@ -132,8 +152,8 @@ export function createGateway(services: AppServices): Gateway {
     }
   }
 
-  /** `evTail` is the rendered event serialized once, minus its opening brace; each recipient adds its own seq. */
-  function deliver(c: Connection, seq: number, evTail: string) {
+  /** `evTail` is the rendered event serialized once (eventTail); each recipient's frame adds its own seq. */
+  function deliver(c: Connection, seq: number, evTail: Buffer) {
     if (seq <= c.lastSent) return;
     if (c.catchingUp) {
       // The read in progress may have missed this one: read again when it is done.
@@ -148,13 +168,13 @@ export function createGateway(services: AppServices): Gateway {
       else c.heldTimer ??= setTimeout(() => void catchUp(c), REORDER_WAIT_MS);
       return;
     }
-    writeFrame(c, `{"type":"event","seq":${seq},"event":{"seq":${seq},${evTail}}`);
+    writeFrame(c, eventFrame(seq, evTail));
     c.lastSent = seq;
     if (c.held) {
       for (let next = c.held.get(c.lastSent + 1); next !== undefined; next = c.held.get(c.lastSent + 1)) {
         c.held.delete(c.lastSent + 1);
         c.lastSent++;
-        writeFrame(c, `{"type":"event","seq":${c.lastSent},"event":{"seq":${c.lastSent},${next}}`);
+        writeFrame(c, eventFrame(c.lastSent, next));
       }
       for (const s of c.held.keys()) if (s <= c.lastSent) c.held.delete(s);
       if (c.held.size === 0) dropHeld(c);
@@ -165,14 +185,18 @@ export function createGateway(services: AppServices): Gateway {
     const deliveries = event.payload.deliveries as [string, number][];
     const targets = deliveries.filter(([u]) => byUser.has(u));
     if (targets.length === 0) return;
-    void m.renderBusEvent(event.payload).then(
-      (ev) => {
-        // Serialized once per event, not once per recipient device.
-        const evTail = JSON.stringify(ev).slice(1);
-        for (const [userId, seq] of targets) for (const c of byUser.get(userId) ?? []) deliver(c, seq, evTail);
-      },
-      (err) => log.error({ errCode: (err as { code?: string }).code }, 'render failed'),
-    );
+    const deliverAll = (ev: unknown) => {
+      // Serialized once per event, not once per recipient device.
+      const evTail = eventTail(ev);
+      for (const [userId, seq] of targets) for (const c of byUser.get(userId) ?? []) deliver(c, seq, evTail);
+    };
+    // Events this process committed render without a promise (their content is at hand); others are opened first.
+    const local = m.renderLocalBusEvent(event.payload);
+    if (local) {
+      deliverAll(local);
+      return;
+    }
+    void m.renderBusEvent(event.payload).then(deliverAll, (err) => log.error({ errCode: (err as { code?: string }).code }, 'render failed'));
   });
 
   const unsubscribeTyping = services.bus.subscribe('typing', (event) => {

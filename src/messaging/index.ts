@@ -96,6 +96,7 @@ export function createMessaging(deps: MessagingDeps) {
       read.listMessages(ctx, conversationId, userId, q),
     syncInbox: (userId: string, after: number, limit: number) => read.syncInbox(ctx, userId, after, limit),
     renderBusEvent: (payload: Record<string, unknown>) => read.renderBusEvent(ctx, payload),
+    renderLocalBusEvent: read.renderLocalBusEvent,
     ackDevice: (userId: string, deviceId: string, seq: number) => read.ackDevice(ctx, userId, deviceId, seq),
     ackDevices: (acks: { userId: string; deviceId: string; seq: number }[]) => read.ackDevices(ctx, acks),
     deviceCursor: (userId: string, deviceId: string) => read.deviceCursor(ctx, userId, deviceId),

@@ -177,7 +177,41 @@ export async function syncInbox(ctx: MessagingContext, userId: string, after: nu
 }
 
 /** Renders a bus event once (decrypting once), to be sent to each recipient with their own sequence. */
+/**
+ * The view of a bus event when it can be made without opening anything: a message this process sent (its content
+ * rides along under LOCAL_CONTENT), or an event that carries no sealed content. Null when renderBusEvent must
+ * decrypt. The gateway tries this first: most events it pushes are messages its own process just committed.
+ */
+export function renderLocalBusEvent(p: Record<string, unknown>): Omit<InboxEventView, 'seq'> | null {
+  const kind = p.kind as InboxKind;
+  if (kind === 'reaction') return null;
+  if (kind !== 'message') return renderBusEventSync(p, kind);
+  const local = (p as { [LOCAL_CONTENT]?: MessageContent })[LOCAL_CONTENT];
+  if (!local) return null;
+  const conversationId = String(p.conversationId);
+  const m = p.message as { id: string; seq: number; senderId: string; sentAt: string; replyTo: string | null };
+  const view: MessageView = { id: m.id, conversationId, seq: m.seq, senderId: m.senderId, sentAt: m.sentAt, unsent: false };
+  if (m.replyTo) view.replyTo = m.replyTo;
+  return { type: kind, conversationId, message: withContent(view, local) };
+}
+
+function renderBusEventSync(p: Record<string, unknown>, kind: InboxKind): Omit<InboxEventView, 'seq'> {
+  const conversationId = String(p.conversationId);
+  const ev: Omit<InboxEventView, 'seq'> = { type: kind, conversationId };
+  const data = (p.data ?? null) as Record<string, unknown> | null;
+  if (kind === 'message_unsent') {
+    ev.messageId = String(p.refId);
+  } else if (kind === 'read') {
+    ev.read = { userId: String(data?.userId), seq: Number(data?.seq) };
+  } else if (kind === 'conversation') {
+    ev.conversation = { change: String(data?.change), by: String(data?.by), kind: String(data?.kind) };
+  }
+  return ev;
+}
+
 export async function renderBusEvent(ctx: MessagingContext, p: Record<string, unknown>): Promise<Omit<InboxEventView, 'seq'>> {
+  const local = renderLocalBusEvent(p);
+  if (local) return local;
   const kind = p.kind as InboxKind;
   const conversationId = String(p.conversationId);
   const ev: Omit<InboxEventView, 'seq'> = { type: kind, conversationId };
@@ -186,20 +220,14 @@ export async function renderBusEvent(ctx: MessagingContext, p: Record<string, un
     const m = p.message as { id: string; seq: number; senderId: string; sentAt: string; keyEpoch: number; ct: string; replyTo: string | null };
     const view: MessageView = { id: m.id, conversationId, seq: m.seq, senderId: m.senderId, sentAt: m.sentAt, unsent: false };
     if (m.replyTo) view.replyTo = m.replyTo;
-    const local = (p as { [LOCAL_CONTENT]?: MessageContent })[LOCAL_CONTENT];
-    const content = local ?? (await openMessage(ctx, { conversationId, messageId: m.id, senderId: m.senderId, epoch: m.keyEpoch, bodyCt: Buffer.from(m.ct, 'base64') }));
+    const content = await openMessage(ctx, { conversationId, messageId: m.id, senderId: m.senderId, epoch: m.keyEpoch, bodyCt: Buffer.from(m.ct, 'base64') });
     ev.message = withContent(view, content);
-  } else if (kind === 'message_unsent') {
-    ev.messageId = String(p.refId);
-  } else if (kind === 'reaction') {
+  } else {
+    // A reaction: the only other kind that carries sealed content (renderLocalBusEvent answered the rest).
     const rx = p.reaction as { keyEpoch: number; ct: string } | null;
     const reactor = String(data?.userId);
     const emoji = rx ? await openSmall(ctx, conversationId, rx.keyEpoch, Buffer.from(rx.ct, 'base64'), reactionAad(conversationId, String(p.refId), reactor)) : null;
     ev.reaction = { messageId: String(p.refId), userId: reactor, emoji };
-  } else if (kind === 'read') {
-    ev.read = { userId: String(data?.userId), seq: Number(data?.seq) };
-  } else if (kind === 'conversation') {
-    ev.conversation = { change: String(data?.change), by: String(data?.by), kind: String(data?.kind) };
   }
   return ev;
 }
