@@ -176,7 +176,6 @@ export async function syncInbox(ctx: MessagingContext, userId: string, after: nu
   return { events, hasMore: r.rows.length > limit, lastSeq: rows.length > 0 ? rows[rows.length - 1].seq : after };
 }
 
-/** Renders a bus event once (decrypting once), to be sent to each recipient with their own sequence. */
 /**
  * The view of a bus event when it can be made without opening anything: a message this process sent (its content
  * rides along under LOCAL_CONTENT), or an event that carries no sealed content. Null when renderBusEvent must
@@ -189,10 +188,25 @@ export function renderLocalBusEvent(p: Record<string, unknown>): Omit<InboxEvent
   const local = (p as { [LOCAL_CONTENT]?: MessageContent })[LOCAL_CONTENT];
   if (!local) return null;
   const conversationId = String(p.conversationId);
-  const m = p.message as { id: string; seq: number; senderId: string; sentAt: string; replyTo: string | null };
+  return { type: kind, conversationId, message: withContent(busMessageView(p, conversationId), local) };
+}
+
+interface BusMessage {
+  id: string;
+  seq: number;
+  senderId: string;
+  sentAt: string;
+  keyEpoch: number;
+  ct: string;
+  replyTo: string | null;
+}
+
+/** A message event's view without its content (which comes from LOCAL_CONTENT or from opening `ct`). */
+function busMessageView(p: Record<string, unknown>, conversationId: string): MessageView {
+  const m = p.message as BusMessage;
   const view: MessageView = { id: m.id, conversationId, seq: m.seq, senderId: m.senderId, sentAt: m.sentAt, unsent: false };
   if (m.replyTo) view.replyTo = m.replyTo;
-  return { type: kind, conversationId, message: withContent(view, local) };
+  return view;
 }
 
 function renderBusEventSync(p: Record<string, unknown>, kind: InboxKind): Omit<InboxEventView, 'seq'> {
@@ -209,6 +223,7 @@ function renderBusEventSync(p: Record<string, unknown>, kind: InboxKind): Omit<I
   return ev;
 }
 
+/** Renders a bus event once (decrypting once), to be sent to each recipient with their own sequence. */
 export async function renderBusEvent(ctx: MessagingContext, p: Record<string, unknown>): Promise<Omit<InboxEventView, 'seq'>> {
   const local = renderLocalBusEvent(p);
   if (local) return local;
@@ -217,9 +232,8 @@ export async function renderBusEvent(ctx: MessagingContext, p: Record<string, un
   const ev: Omit<InboxEventView, 'seq'> = { type: kind, conversationId };
   const data = (p.data ?? null) as Record<string, unknown> | null;
   if (kind === 'message') {
-    const m = p.message as { id: string; seq: number; senderId: string; sentAt: string; keyEpoch: number; ct: string; replyTo: string | null };
-    const view: MessageView = { id: m.id, conversationId, seq: m.seq, senderId: m.senderId, sentAt: m.sentAt, unsent: false };
-    if (m.replyTo) view.replyTo = m.replyTo;
+    const m = p.message as BusMessage;
+    const view = busMessageView(p, conversationId);
     const content = await openMessage(ctx, { conversationId, messageId: m.id, senderId: m.senderId, epoch: m.keyEpoch, bodyCt: Buffer.from(m.ct, 'base64') });
     ev.message = withContent(view, content);
   } else {
