@@ -45,3 +45,36 @@ test('conversation risk is scored after the ack and explained without text', asy
   assert.match(explained, /grooming/);
   assert.ok(!explained.includes('our secret') && !explained.includes('before bed'), 'signals, not text');
 });
+
+test('a partial batch is scored on its own, without anyone waiting for the stage', async (t) => {
+  // The stage lets a partial batch gather for a moment before scoring it; the timer, not idle(), must finish it.
+  const db = await openDb({ driver: 'pglite' });
+  const h = await makeHarness(db);
+  t.after(async () => {
+    await h.close();
+    await db.close();
+  });
+  await h.user('grown', bornForAge(34));
+  await h.user('kid', bornForAge(14));
+  await h.relate('grown', 'kid', 'mutual');
+  const grown = h.as(await h.token('grown'));
+  const kid = h.as(await h.token('kid'));
+  const risky = (await grown('POST', '/v1/conversations', { members: ['kid'] })).body.id;
+  const lines: [typeof grown, string][] = [
+    [grown, 'hey you seem really mature for your age'],
+    [kid, 'thanks lol'],
+    [grown, 'dont tell ur parents we talk ok? its our secret'],
+    [grown, 'add me on sn@p, easier there'],
+    [grown, 'send me a pic of u before bed'],
+  ];
+  let n = 0;
+  for (const [who, text] of lines) assert.equal((await who('POST', `/v1/conversations/${risky}/messages`, { clientMessageId: `p${n++}`, text })).status, 200);
+  const deadline = Date.now() + 20_000;
+  let found = 0;
+  while (found === 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 25));
+    found = (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM safety_detections WHERE kind = 'conversation_risk' AND conversation_id = $1`, [risky])).rows[0]!.n;
+  }
+  assert.ok(found > 0, 'the detection is recorded without a call to idle()');
+  assert.equal(h.services.safety.backlog(), 0);
+});
