@@ -11,7 +11,7 @@
  * preallocated padding.
  * Run (by bench/messaging.ts): node --import tsx bench/messaging-load.ts <args.json>; prints "RESULT <json>".
  */
-import { readFileSync, realpathSync } from 'node:fs';
+import { readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import WebSocket from 'ws';
@@ -38,8 +38,9 @@ export interface LoadArgs {
   /** Extra open-loop phases at these total rates (msg/s), after the two phases: e.g. the relay at the rate a server
    * was measured at, which shows the latency floor of this host, load client and scheduling included. */
   fixedRates: number[];
-  /** Database backends serving the server (PostgreSQL), sampled the same way. */
-  dbPids: number[];
+  /** The PostgreSQL database the server uses: its backend processes (found by their process titles at each sample,
+   * since the server's pool opens and closes connections as load changes) are sampled the same way. */
+  dbName: string | null;
   /** Acks go out at most this often per client (the server coalesces them per 50 ms anyway); 0: never ack. */
   ackEveryMs: number;
   /** Hard stop: the process exits with code 3 after this long whatever happens. */
@@ -274,7 +275,7 @@ function hostTicks(): { busy: number; total: number } | null {
 interface CpuSnapshot {
   at: number;
   watched: number | null;
-  db: number | null;
+  db: Map<number, number> | null;
   client: NodeJS.CpuUsage;
   host: { busy: number; total: number } | null;
 }
@@ -290,8 +291,39 @@ function sumTicks(pids: number[]): number | null {
   return sum;
 }
 
+/**
+ * CPU ticks of every backend of the database, by pid. PostgreSQL titles each backend "postgres: <user> <db> <client>
+ * <state>"; a backend that starts inside a window counts with all its ticks, one that exits inside it is missed.
+ */
+function dbBackendTicks(): Map<number, number> | null {
+  if (!args.dbName) return null;
+  const out = new Map<number, number>();
+  const marker = ` ${args.dbName} `;
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid)) continue;
+    let title: string;
+    try {
+      title = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    } catch {
+      continue;
+    }
+    if (!title.startsWith('postgres: ') || !title.includes(marker)) continue;
+    const t = procTicks(pid);
+    if (t !== null) out.set(pid, t);
+  }
+  return out;
+}
+
+function dbTicksBetween(before: Map<number, number> | null, after: Map<number, number> | null): number | null {
+  if (!before || !after) return null;
+  let sum = 0;
+  for (const [pid, t] of after) sum += t - (before.get(pid) ?? 0);
+  return sum;
+}
+
 function snapshot(): CpuSnapshot {
-  return { at: performance.now(), watched: sumTicks(args.watchPids), db: sumTicks(args.dbPids), client: process.cpuUsage(), host: hostTicks() };
+  return { at: performance.now(), watched: sumTicks(args.watchPids), db: dbBackendTicks(), client: process.cpuUsage(), host: hostTicks() };
 }
 
 const CLK_TCK = 100; // Linux USER_HZ
@@ -391,7 +423,7 @@ async function runPhase(clients: Client[], phase: PhaseResult['phase'], ratePerS
     scoringBacklogAtEnd,
     scoringDrainMs,
     watchedCpuPct: before.watched === null || after.watched === null ? null : round((100 * (after.watched - before.watched)) / CLK_TCK / wallSec, 0),
-    dbCpuPct: before.db === null || after.db === null ? null : round((100 * (after.db - before.db)) / CLK_TCK / wallSec, 0),
+    dbCpuPct: dbTicksBetween(before.db, after.db) === null ? null : round((100 * dbTicksBetween(before.db, after.db)!) / CLK_TCK / wallSec, 0),
     clientCpuPct: round((100 * clientCpu) / wallSec, 0),
     hostBusyPct:
       before.host && after.host ? round((100 * (after.host.busy - before.host.busy)) / (after.host.total - before.host.total), 0) : null,

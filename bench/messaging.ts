@@ -10,7 +10,8 @@
  * The async safety stage scores every message after its ack, in a worker thread at lower CPU priority; it may lag
  * behind phase A's overload. Its backlog (from /healthz) is reported at the end of each window, and the next phase
  * starts only once it is back to zero, so phase B measures latency with scoring keeping up at that rate.
- * CPU is sampled from /proc per process (server, PostgreSQL backends, load client, whole host) over each window;
+ * CPU is sampled from /proc per process (server, every backend of the bench database found by its process title at each
+ * sample, load client, whole host) over each window;
  * µs of CPU per delivered message stays comparable when other work shares the host. Writes bench/results/messaging.json.
  * Env: MESSAGING_BENCH_DRIVERS (pglite,postgres); MESSAGING_BENCH_PG_URL (postgres://postgres@127.0.0.1:5432/postgres);
  *   MESSAGING_BENCH_WINDOW (32); MESSAGING_BENCH_WARMUP_MS (2000); MESSAGING_BENCH_MEASURE_MS (10000);
@@ -234,7 +235,7 @@ async function runLoad(
   wsUrl: string,
   clients: LoadClientSpec[],
   watchPids: number[],
-  dbPids: number[],
+  dbName: string | null,
   workDir: string,
   fixedRates: number[] = [],
   healthUrl: string | null = null,
@@ -253,7 +254,7 @@ async function runLoad(
     textBytes: TEXT_BYTES,
     ackEveryMs: ACK_MS,
     watchPids,
-    dbPids,
+    dbName,
     fixedRates,
     maxMs: budget,
     healthUrl,
@@ -308,13 +309,13 @@ async function measureRelay(workDir: string, fixedRates: number[]): Promise<Load
   const relay = startChild('relay', ['--import', 'tsx', join(here, 'messaging-relay.ts'), String(port)], {});
   try {
     await relay.waitFor(/^relay listening on (\d+)/, 30_000);
-    return await runLoad('relay', `ws://127.0.0.1:${port}`, relaySpecs(), [relay.proc.pid!], [], workDir, fixedRates);
+    return await runLoad('relay', `ws://127.0.0.1:${port}`, relaySpecs(), [relay.proc.pid!], null, workDir, fixedRates);
   } finally {
     await relay.stop();
   }
 }
 
-async function measureServer(driver: 'pglite' | 'postgres', workDir: string, databaseUrl: string | null, backendPids: () => Promise<number[]> = async () => []) {
+async function measureServer(driver: 'pglite' | 'postgres', workDir: string, databaseUrl: string | null) {
   const dataDir = mkdtempSync(join(workDir, `${driver}-`));
   const port = await freePort();
   const nodeArgs: string[] = [];
@@ -342,7 +343,7 @@ async function measureServer(driver: 'pglite' | 'postgres', workDir: string, dat
     const t0 = Date.now();
     const specs = await setupServer(base, platformKey);
     console.log(`  ${driver}: server up at ${base}, ${USERS} users / ${USERS / 2} conversations set up in ${Date.now() - t0} ms`);
-    const load = await runLoad(driver, `${base.replace(/^http/, 'ws')}/v1/ws`, specs, [server.proc.pid!], await backendPids(), workDir, SERVER_RATES, `${base}/healthz`);
+    const load = await runLoad(driver, `${base.replace(/^http/, 'ws')}/v1/ws`, specs, [server.proc.pid!], databaseUrl ? new URL(databaseUrl).pathname.slice(1) : null, workDir, SERVER_RATES, `${base}/healthz`);
     return { load, profDir };
   } finally {
     await server.stop(15_000);
@@ -350,7 +351,7 @@ async function measureServer(driver: 'pglite' | 'postgres', workDir: string, dat
   }
 }
 
-async function withPostgresDatabase<T>(fn: (url: string, backendPids: () => Promise<number[]>) => Promise<T>): Promise<T | { skipped: string }> {
+async function withPostgresDatabase<T>(fn: (url: string) => Promise<T>): Promise<T | { skipped: string }> {
   const admin = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 });
   try {
     await admin.connect();
@@ -362,10 +363,7 @@ async function withPostgresDatabase<T>(fn: (url: string, backendPids: () => Prom
     await admin.query(`CREATE DATABASE ${name}`);
     const url = new URL(PG_URL);
     url.pathname = `/${name}`;
-    // The server's pool connections, so their CPU can be sampled (the server pre-connects enough of them in setup).
-    const backendPids = async () =>
-      (await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1', [name])).rows.map((r) => r.pid);
-    return await fn(url.toString(), backendPids);
+    return await fn(url.toString());
   } finally {
     await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch((e: Error) => console.error(`  could not drop ${name}: ${e.message}`));
     await admin.end();
@@ -393,7 +391,7 @@ export default async function (): Promise<void> {
     const loads: { driver: string; load: LoadResult; profDir: string | null }[] = [];
     for (const driver of DRIVERS) {
       if (driver !== 'pglite' && driver !== 'postgres') throw new Error(`unknown driver ${driver}`);
-      const run = driver === 'pglite' ? await measureServer('pglite', workDir, null) : await withPostgresDatabase((url, pids) => measureServer('postgres', workDir, url, pids));
+      const run = driver === 'pglite' ? await measureServer('pglite', workDir, null) : await withPostgresDatabase((url) => measureServer('postgres', workDir, url));
       if ('skipped' in run) {
         console.log(`  postgres: skipped (${run.skipped})`);
         results.push({ driver, skipped: run.skipped });
@@ -440,6 +438,9 @@ export default async function (): Promise<void> {
           deliveredPerSec: f.deliveredPerSec,
           p50Ms: f.p50Ms,
           p99Ms: f.p99Ms,
+          serverCpuPct: f.watchedCpuPct,
+          dbCpuPct: f.dbCpuPct,
+          clientCpuPct: f.clientCpuPct,
           hostBusyPct: f.hostBusyPct,
           scoringBacklogAtEnd: f.scoringBacklogAtEnd,
         })),
@@ -507,7 +508,7 @@ export default async function (): Promise<void> {
     for (const d of DRIVERS) {
       const r = raw[d] as LoadResult | undefined;
       for (const f of r?.fixed ?? []) {
-        curve.push({ target: d, 'offered/s': fmt(f.offeredPerSec), 'deliv/s': fmt(f.deliveredPerSec), 'p50/p99 ms': `${fmt(f.p50Ms)} / ${fmt(f.p99Ms)}`, 'host busy %': fmt(f.hostBusyPct), 'scoring lag': fmt(f.scoringBacklogAtEnd) });
+        curve.push({ target: d, 'offered/s': fmt(f.offeredPerSec), 'deliv/s': fmt(f.deliveredPerSec), 'p50/p99 ms': `${fmt(f.p50Ms)} / ${fmt(f.p99Ms)}`, 'cpu% srv/pg/cli': `${fmt(f.watchedCpuPct)}/${fmt(f.dbCpuPct)}/${fmt(f.clientCpuPct)}`, 'host busy %': fmt(f.hostBusyPct), 'scoring lag': fmt(f.scoringBacklogAtEnd) });
       }
     }
     if (curve.length > 0) console.table(curve);
