@@ -45,9 +45,9 @@ export interface Safety {
   /**
    * The synchronous stage, within the send. Media carries the verdict computed at upload (known-content
    * matching); text risk rules (contact moving, secrecy, …) feed the asynchronous conversation scoring instead,
-   * so they never delay or block a send on their own.
+   * so they never delay or block a send on their own. The answer is synchronous for text-only input (nothing to
+   * look up) and a promise when there is media to match.
    */
-  /** Synchronous for text-only input (nothing to look up), a promise when there is media to match. */
   checkSync(input: SyncCheckInput): SyncVerdict | Promise<SyncVerdict>;
 }
 
