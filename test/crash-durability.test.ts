@@ -1,9 +1,9 @@
 // Crash durability, end to end. The server runs as a child process; 8 devices (4 users x 2 devices, in 2 direct
 // conversations) send 2,000 messages over HTTP and WebSocket. After about 1,000 acknowledgements the server is
-// SIGKILLed and restarted on the same data; every sender retries what it had sent without an acknowledgement
-// (same clientMessageId) until all 2,000 are acknowledged. Then every device collects its inbox (WebSocket
-// devices reconnect with their own last processed sequence; the others page GET /v1/sync) and we check that
-// every acknowledged message reached every device exactly once and that history holds each message once.
+// frozen (SIGSTOP), SIGKILLed and restarted on the same data; every sender retries what it had sent without an
+// acknowledgement (same clientMessageId) until all 2,000 are acknowledged. Then every device collects its inbox
+// (WebSocket devices reconnect with their own last processed sequence; the others page GET /v1/sync) and we
+// check that every acknowledged message reached every device exactly once and that history holds each message once.
 // Runs on PGlite (a data directory) and PostgreSQL (a fresh database, dropped after).
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
@@ -211,6 +211,17 @@ async function runCrashScenario(t: TestContext, databaseUrl: string | null) {
   const sending = Promise.all(devices.map((d) => sender(d)));
   const earlySync = reached(SYNC_EARLY_AFTER).then(() => Promise.all(syncDevices.map((d) => syncHttp(d))));
   const crash = reached(KILL_AFTER).then(async () => {
+    // Freeze the server first, then wait until acknowledgements stop arriving: answers it had already written
+    // drain, every sender's next request finds a server that answers nothing, and what is in flight now
+    // cannot be answered before the kill. (Without the freeze, a batch committing at the instant of the kill
+    // could answer every message the test counted as in flight, and nothing would need a retry.)
+    server.pause();
+    for (let quiet = 0; quiet < 3; ) {
+      const before = acked;
+      await sleep(100);
+      await new Promise<void>((r) => setImmediate(r));
+      quiet = acked === before ? quiet + 1 : 0;
+    }
     inFlightAtKill = all.filter((m) => m.attempts > 0 && !m.ack);
     for (const m of inFlightAtKill) m.inFlightAtKill = true;
     killedAt = Date.now();
@@ -269,7 +280,8 @@ async function runCrashScenario(t: TestContext, databaseUrl: string | null) {
     assert.equal(ackIds.has(m.ack.id), false, `server id ${m.ack.id} acknowledged for two clientMessageIds`);
     ackIds.set(m.ack.id, m);
   }
-  // An answer already on its way when the signal landed still counts; the rest were retried with the same id.
+  // What was in flight at the kill had no answer and could get none from the frozen server: it was retried with
+  // the same id. (An answer still draining from a socket buffer after the quiet wait would count too.)
   assert.ok(inFlightAtKill.some((m) => m.attempts >= 2), 'messages in flight at the kill were retried');
 
   for (const d of devices) {

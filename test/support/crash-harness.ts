@@ -63,6 +63,11 @@ export class ServerChild {
     return this.out;
   }
 
+  /** SIGSTOP: the process keeps its sockets open but answers nothing until it is killed (or sent SIGCONT). */
+  pause(): void {
+    if (this.alive) this.proc.kill('SIGSTOP');
+  }
+
   async kill9(): Promise<void> {
     if (this.alive) this.proc.kill('SIGKILL');
     await this.exited;
