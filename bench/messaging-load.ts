@@ -14,6 +14,7 @@
 import { readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
+import pg from 'pg';
 import WebSocket from 'ws';
 
 export interface LoadClientSpec {
@@ -49,6 +50,9 @@ export interface LoadArgs {
    * each window, and the next phase starts only once it is back to zero (at most scoringDrainLimitMs). */
   healthUrl: string | null;
   scoringDrainLimitMs: number;
+  /** A connection string for the PostgreSQL cluster the server writes to: pg_stat_wal (cluster-wide) is read at
+   * each window's start and end for the WAL the window wrote and the WAL flushes (fsyncs) it took. */
+  walStatsUrl: string | null;
 }
 
 export interface PhaseResult {
@@ -69,6 +73,17 @@ export interface PhaseResult {
   dbCpuPct: number | null;
   clientCpuPct: number;
   hostBusyPct: number | null;
+  /**
+   * Linux pressure stall information over the window (/proc/pressure), in % of wall time: cpu = some runnable task
+   * was waiting for a CPU; io = some task was waiting on I/O; ioFull = every non-idle task was. Null where the kernel
+   * does not provide it. These say how much of a latency tail is waiting for this host rather than work.
+   */
+  cpuPressurePct: number | null;
+  ioPressurePct: number | null;
+  ioFullPressurePct: number | null;
+  /** pg_stat_wal over the window: WAL bytes per delivered message, and WAL flushes (fsyncs) per second. */
+  walBytesPerMsg: number | null;
+  walSyncsPerSec: number | null;
 }
 
 /** bench/run.ts lists every bench/*.ts as a benchmark; this file is a helper process, so as a benchmark it is a no-op. */
@@ -272,12 +287,38 @@ function hostTicks(): { busy: number; total: number } | null {
   }
 }
 
+/** Cumulative stall time in µs from /proc/pressure/{cpu,io} ("some" and "full" lines, field total=). */
+function pressureTotals(): { cpuSome: number; ioSome: number; ioFull: number } | null {
+  try {
+    const total = (text: string, kind: 'some' | 'full') => Number(/total=(\d+)/.exec(text.split('\n').find((l) => l.startsWith(kind)) ?? '')?.[1]);
+    const cpu = readFileSync('/proc/pressure/cpu', 'utf8');
+    const io = readFileSync('/proc/pressure/io', 'utf8');
+    const r = { cpuSome: total(cpu, 'some'), ioSome: total(io, 'some'), ioFull: total(io, 'full') };
+    return Object.values(r).every(Number.isFinite) ? r : null;
+  } catch {
+    return null;
+  }
+}
+
+let walClient: pg.Client | null = null;
+async function walTotals(): Promise<{ bytes: number; syncs: number } | null> {
+  if (!walClient) return null;
+  try {
+    const r = await walClient.query<{ b: string; s: string }>('SELECT wal_bytes::text AS b, wal_sync::text AS s FROM pg_stat_wal');
+    return { bytes: Number(r.rows[0]!.b), syncs: Number(r.rows[0]!.s) };
+  } catch {
+    return null;
+  }
+}
+
 interface CpuSnapshot {
   at: number;
   watched: number | null;
   db: Map<number, number> | null;
   client: NodeJS.CpuUsage;
   host: { busy: number; total: number } | null;
+  pressure: { cpuSome: number; ioSome: number; ioFull: number } | null;
+  wal: { bytes: number; syncs: number } | null;
 }
 
 function sumTicks(pids: number[]): number | null {
@@ -322,8 +363,9 @@ function dbTicksBetween(before: Map<number, number> | null, after: Map<number, n
   return sum;
 }
 
-function snapshot(): CpuSnapshot {
-  return { at: performance.now(), watched: sumTicks(args.watchPids), db: dbBackendTicks(), client: process.cpuUsage(), host: hostTicks() };
+async function snapshot(): Promise<CpuSnapshot> {
+  const wal = await walTotals();
+  return { at: performance.now(), watched: sumTicks(args.watchPids), db: dbBackendTicks(), client: process.cpuUsage(), host: hostTicks(), pressure: pressureTotals(), wal };
 }
 
 const CLK_TCK = 100; // Linux USER_HZ
@@ -379,9 +421,9 @@ async function runPhase(clients: Client[], phase: PhaseResult['phase'], ratePerS
     ticker = setInterval(tick, 1);
   }
   await sleep(mStart - performance.now());
-  const before = snapshot();
+  const before = await snapshot();
   await sleep(mEnd - performance.now());
-  const after = snapshot();
+  const after = await snapshot();
   const backlogAtEnd = scoringBacklog();
   mode = 'idle';
   if (ticker) clearInterval(ticker);
@@ -427,10 +469,30 @@ async function runPhase(clients: Client[], phase: PhaseResult['phase'], ratePerS
     clientCpuPct: round((100 * clientCpu) / wallSec, 0),
     hostBusyPct:
       before.host && after.host ? round((100 * (after.host.busy - before.host.busy)) / (after.host.total - before.host.total), 0) : null,
+    ...stallsAndWal(before, after, windowMs, deliveredInWindow),
+  };
+}
+
+function stallsAndWal(before: CpuSnapshot, after: CpuSnapshot, windowMs: number, delivered: number) {
+  const pct = (us: number) => round((100 * us) / 1000 / windowMs, 1);
+  const p0 = before.pressure;
+  const p1 = after.pressure;
+  const w0 = before.wal;
+  const w1 = after.wal;
+  return {
+    cpuPressurePct: p0 && p1 ? pct(p1.cpuSome - p0.cpuSome) : null,
+    ioPressurePct: p0 && p1 ? pct(p1.ioSome - p0.ioSome) : null,
+    ioFullPressurePct: p0 && p1 ? pct(p1.ioFull - p0.ioFull) : null,
+    walBytesPerMsg: w0 && w1 && delivered > 0 ? round((w1.bytes - w0.bytes) / delivered, 0) : null,
+    walSyncsPerSec: w0 && w1 ? round(((w1.syncs - w0.syncs) * 1000) / windowMs, 0) : null,
   };
 }
 
 async function main() {
+  if (args.walStatsUrl) {
+    walClient = new pg.Client({ connectionString: args.walStatsUrl });
+    await walClient.connect();
+  }
   const clients: Client[] = [];
   // Connect in small groups: the server authenticates each socket (JWT verify + cursor read).
   for (let i = 0; i < args.clients.length; i += 10) {
@@ -453,6 +515,7 @@ async function main() {
     if (args.ackEveryMs > 0) flushAck(c);
     c.ws.close(1000);
   }
+  await walClient?.end();
   console.log(`RESULT ${JSON.stringify({ label: args.label, primeMs, primeErrors: errorsAtPrime, max, half, fixed })}`);
   await sleep(100);
   process.exit(0);

@@ -12,7 +12,10 @@
  * starts only once it is back to zero, so phase B measures latency with scoring keeping up at that rate.
  * CPU is sampled from /proc per process (server, every backend of the bench database found by its process title at each
  * sample, load client, whole host) over each window;
- * µs of CPU per delivered message stays comparable when other work shares the host. Writes bench/results/messaging.json.
+ * µs of CPU per delivered message stays comparable when other work shares the host. Each window also reads the
+ * kernel's pressure stall totals (/proc/pressure: how long runnable tasks waited for a CPU, and tasks for I/O) and, on
+ * PostgreSQL, pg_stat_wal (WAL bytes per message, WAL flushes per second), since a tail on a shared 2-core VM is
+ * often waiting rather than work. Writes bench/results/messaging.json.
  * Env: MESSAGING_BENCH_DRIVERS (pglite,postgres); MESSAGING_BENCH_PG_URL (postgres://postgres@127.0.0.1:5432/postgres);
  *   MESSAGING_BENCH_WINDOW (32); MESSAGING_BENCH_WARMUP_MS (2000); MESSAGING_BENCH_MEASURE_MS (10000);
  *   MESSAGING_BENCH_TEXT_BYTES (100); MESSAGING_BENCH_ACK_MS (50: each client acks its latest event at most this
@@ -239,6 +242,7 @@ async function runLoad(
   workDir: string,
   fixedRates: number[] = [],
   healthUrl: string | null = null,
+  walStatsUrl: string | null = null,
 ): Promise<LoadResult> {
   // Hard limit for the load client: each phase may drain deliveries for up to 30 s and scoring for up to
   // SCORING_DRAIN_LIMIT_MS; connecting and priming up to 60 s.
@@ -259,6 +263,7 @@ async function runLoad(
     maxMs: budget,
     healthUrl,
     scoringDrainLimitMs: SCORING_DRAIN_LIMIT_MS,
+    walStatsUrl,
   };
   const argsPath = join(workDir, `load-${label}.json`);
   writeFileSync(argsPath, JSON.stringify(args));
@@ -343,7 +348,7 @@ async function measureServer(driver: 'pglite' | 'postgres', workDir: string, dat
     const t0 = Date.now();
     const specs = await setupServer(base, platformKey);
     console.log(`  ${driver}: server up at ${base}, ${USERS} users / ${USERS / 2} conversations set up in ${Date.now() - t0} ms`);
-    const load = await runLoad(driver, `${base.replace(/^http/, 'ws')}/v1/ws`, specs, [server.proc.pid!], databaseUrl ? new URL(databaseUrl).pathname.slice(1) : null, workDir, SERVER_RATES, `${base}/healthz`);
+    const load = await runLoad(driver, `${base.replace(/^http/, 'ws')}/v1/ws`, specs, [server.proc.pid!], databaseUrl ? new URL(databaseUrl).pathname.slice(1) : null, workDir, SERVER_RATES, `${base}/healthz`, databaseUrl ? PG_URL : null);
     return { load, profDir };
   } finally {
     await server.stop(15_000);
@@ -372,6 +377,14 @@ async function withPostgresDatabase<T>(fn: (url: string) => Promise<T>): Promise
 
 /** CPU time per delivered message (µs): comparable across runs even when other work shares the host. */
 const usPerMsg = (pct: number | null, rate: number) => (pct === null || !rate ? null : Math.round((pct * 1e4) / rate));
+/** Host stalls and WAL over one window (see PhaseResult): what a latency tail waited for besides work. */
+const stalls = (r: PhaseResult) => ({
+  cpuPressurePct: r.cpuPressurePct,
+  ioPressurePct: r.ioPressurePct,
+  ioFullPressurePct: r.ioFullPressurePct,
+  walBytesPerMsg: r.walBytesPerMsg,
+  walSyncsPerSec: r.walSyncsPerSec,
+});
 const count = (e: Record<string, number>) => Object.values(e).reduce((a, b) => a + b, 0);
 const fmt = (x: number | null) => (x === null || x === undefined ? '-' : String(x));
 
@@ -432,7 +445,7 @@ export default async function (): Promise<void> {
           backlogAtEndOfHalf: load.half.scoringBacklogAtEnd,
           drainAfterHalfMs: load.half.scoringDrainMs,
         },
-        atMax: { p50Ms: load.max.p50Ms, p99Ms: load.max.p99Ms, serverCpuPct: load.max.watchedCpuPct, dbCpuPct: load.max.dbCpuPct, clientCpuPct: load.max.clientCpuPct, hostBusyPct: load.max.hostBusyPct, errors: load.max.errors },
+        atMax: { p50Ms: load.max.p50Ms, p99Ms: load.max.p99Ms, serverCpuPct: load.max.watchedCpuPct, dbCpuPct: load.max.dbCpuPct, clientCpuPct: load.max.clientCpuPct, hostBusyPct: load.max.hostBusyPct, ...stalls(load.max), errors: load.max.errors },
         latencyByRate: load.fixed.map((f) => ({
           offeredPerSec: f.offeredPerSec,
           deliveredPerSec: f.deliveredPerSec,
@@ -442,9 +455,10 @@ export default async function (): Promise<void> {
           dbCpuPct: f.dbCpuPct,
           clientCpuPct: f.clientCpuPct,
           hostBusyPct: f.hostBusyPct,
+          ...stalls(f),
           scoringBacklogAtEnd: f.scoringBacklogAtEnd,
         })),
-        atHalf: { offeredPerSec: load.half.offeredPerSec, p90Ms: load.half.p90Ms, maxMs: load.half.maxMs, serverCpuPct: load.half.watchedCpuPct, dbCpuPct: load.half.dbCpuPct, clientCpuPct: load.half.clientCpuPct, hostBusyPct: load.half.hostBusyPct, errors: load.half.errors },
+        atHalf: { offeredPerSec: load.half.offeredPerSec, p90Ms: load.half.p90Ms, maxMs: load.half.maxMs, serverCpuPct: load.half.watchedCpuPct, dbCpuPct: load.half.dbCpuPct, clientCpuPct: load.half.clientCpuPct, hostBusyPct: load.half.hostBusyPct, ...stalls(load.half), errors: load.half.errors },
       };
       if (profDir) {
         const top = summarizeProfile(profDir);
@@ -491,6 +505,7 @@ export default async function (): Promise<void> {
         'cpu µs/msg srv/pg/cli': [r.max.watchedCpuPct, r.max.dbCpuPct, r.max.clientCpuPct].map((p) => fmt(usPerMsg(p, r.max.deliveredPerSec))).join('/'),
         'errors prime/max/half': [r.primeErrors, r.max.errors, r.half.errors].map(count).join('/'),
         'scoring lag max/half': r.max.scoringBacklogAtEnd === null ? '' : `${fmt(r.max.scoringBacklogAtEnd)}/${fmt(r.half.scoringBacklogAtEnd)}`,
+        'half stall cpu/io %': `${fmt(r.half.cpuPressurePct)}/${fmt(r.half.ioPressurePct)}`,
       });
     };
     if (relay) row('relay (ceiling)', relay, '1');
@@ -508,7 +523,7 @@ export default async function (): Promise<void> {
     for (const d of DRIVERS) {
       const r = raw[d] as LoadResult | undefined;
       for (const f of r?.fixed ?? []) {
-        curve.push({ target: d, 'offered/s': fmt(f.offeredPerSec), 'deliv/s': fmt(f.deliveredPerSec), 'p50/p99 ms': `${fmt(f.p50Ms)} / ${fmt(f.p99Ms)}`, 'cpu% srv/pg/cli': `${fmt(f.watchedCpuPct)}/${fmt(f.dbCpuPct)}/${fmt(f.clientCpuPct)}`, 'host busy %': fmt(f.hostBusyPct), 'scoring lag': fmt(f.scoringBacklogAtEnd) });
+        curve.push({ target: d, 'offered/s': fmt(f.offeredPerSec), 'deliv/s': fmt(f.deliveredPerSec), 'p50/p99 ms': `${fmt(f.p50Ms)} / ${fmt(f.p99Ms)}`, 'cpu% srv/pg/cli': `${fmt(f.watchedCpuPct)}/${fmt(f.dbCpuPct)}/${fmt(f.clientCpuPct)}`, 'host busy %': fmt(f.hostBusyPct), 'stall cpu/io %': `${fmt(f.cpuPressurePct)}/${fmt(f.ioPressurePct)}`, 'WAL B/msg, fsync/s': `${fmt(f.walBytesPerMsg)}, ${fmt(f.walSyncsPerSec)}`, 'scoring lag': fmt(f.scoringBacklogAtEnd) });
       }
     }
     if (curve.length > 0) console.table(curve);
