@@ -51,7 +51,9 @@ for (const driver of await testDrivers()) {
     const { db, cleanup } = await driver.open();
     const holding = holdingBus();
     const h = await makeHarness(db, {}, { bus: holding.bus });
-    const gateway = createGateway(h.services);
+    // Two seconds, not the default 100 ms: the first part must finish its out-of-order publishes inside the wait and
+    // the second must look before the wait ends, which a loaded CI machine may not do within 100 ms.
+    const gateway = createGateway(h.services, { reorderWaitMs: 2_000 });
     h.app.server.on('upgrade', (req, socket, head) => gateway.handleUpgrade(req, socket, head));
     await h.app.listen({ host: '127.0.0.1', port: 0 });
     const port = (h.app.server.address() as { port: number }).port;
@@ -92,7 +94,7 @@ for (const driver of await testDrivers()) {
     });
     await isReady;
     const waitFor = async (what: string, ok: () => boolean) => {
-      for (let i = 0; i < 200 && !ok(); i++) await new Promise((r) => setTimeout(r, 10));
+      for (let i = 0; i < 1_000 && !ok(); i++) await new Promise((r) => setTimeout(r, 10));
       assert.ok(ok(), what);
     };
     // The conversation's own event first: the baseline sequence.

@@ -35,7 +35,7 @@ const MAX_FRAME_BYTES = 64 * 1024;
  * few milliseconds out of order. Reading each such gap from the database cost a query and a decryption per
  * message held up; waiting for the push costs nothing when it comes, and this long at most when it does not.
  */
-const REORDER_WAIT_MS = 100;
+const DEFAULT_REORDER_WAIT_MS = 100;
 /** Held events per connection, at most: past this, read from the database rather than buffer more. */
 const REORDER_MAX_HELD = 256;
 const AUTH_TIMEOUT_MS = 10_000;
@@ -111,7 +111,13 @@ function errorFrame(ref: unknown, code: string, message: string) {
   return { type: 'error', ref: typeof ref === 'string' ? ref.slice(0, 64) : undefined, error: { code, message } };
 }
 
-export function createGateway(services: AppServices): Gateway {
+export function createGateway(
+  services: AppServices,
+  // A test that drives the reordering by hand sets a longer wait, so that a slow machine cannot turn "arrives
+  // shortly" into "never arrives" behind its back.
+  opts: { reorderWaitMs?: number } = {},
+): Gateway {
+  const reorderWaitMs = opts.reorderWaitMs ?? DEFAULT_REORDER_WAIT_MS;
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
   const byUser = new Map<string, Set<Connection>>();
   const m = services.messaging;
@@ -165,7 +171,7 @@ export function createGateway(services: AppServices): Gateway {
       c.held ??= new Map();
       c.held.set(seq, evTail);
       if (c.held.size > REORDER_MAX_HELD) void catchUp(c);
-      else c.heldTimer ??= setTimeout(() => void catchUp(c), REORDER_WAIT_MS);
+      else c.heldTimer ??= setTimeout(() => void catchUp(c), reorderWaitMs);
       return;
     }
     writeFrame(c, eventFrame(seq, evTail));
