@@ -450,6 +450,7 @@ async function runPhase(clients: Client[], phase: PhaseResult['phase'], ratePerS
   const windowMs = after.at - before.at;
   const sorted = latency.subarray(0, latCount).sort();
   const wallSec = windowMs / 1000;
+  const dbTicks = dbTicksBetween(before.db, after.db);
   const clientCpu = (after.client.user - before.client.user + after.client.system - before.client.system) / 1e6;
   return {
     phase,
@@ -465,7 +466,7 @@ async function runPhase(clients: Client[], phase: PhaseResult['phase'], ratePerS
     scoringBacklogAtEnd,
     scoringDrainMs,
     watchedCpuPct: before.watched === null || after.watched === null ? null : round((100 * (after.watched - before.watched)) / CLK_TCK / wallSec, 0),
-    dbCpuPct: dbTicksBetween(before.db, after.db) === null ? null : round((100 * dbTicksBetween(before.db, after.db)!) / CLK_TCK / wallSec, 0),
+    dbCpuPct: dbTicks === null ? null : round((100 * dbTicks) / CLK_TCK / wallSec, 0),
     clientCpuPct: round((100 * clientCpu) / wallSec, 0),
     hostBusyPct:
       before.host && after.host ? round((100 * (after.host.busy - before.host.busy)) / (after.host.total - before.host.total), 0) : null,

@@ -10,12 +10,12 @@
  * The async safety stage scores every message after its ack, in a worker thread at lower CPU priority; it may lag
  * behind phase A's overload. Its backlog (from /healthz) is reported at the end of each window, and the next phase
  * starts only once it is back to zero, so phase B measures latency with scoring keeping up at that rate.
- * CPU is sampled from /proc per process (server, every backend of the bench database found by its process title at each
- * sample, load client, whole host) over each window;
- * µs of CPU per delivered message stays comparable when other work shares the host. Each window also reads the
- * kernel's pressure stall totals (/proc/pressure: how long runnable tasks waited for a CPU, and tasks for I/O) and, on
- * PostgreSQL, pg_stat_wal (WAL bytes per message, WAL flushes per second), since a tail on a shared 2-core VM is
- * often waiting rather than work. Writes bench/results/messaging.json.
+ * CPU is sampled from /proc per process (server, every backend of the bench database found by its process title at
+ * each sample, load client, whole host) over each window; µs of CPU per delivered message stays comparable when
+ * other work shares the host. Each window also reads the kernel's pressure stall totals (/proc/pressure: how long
+ * runnable tasks waited for a CPU, and tasks for I/O) and, on PostgreSQL, pg_stat_wal (WAL bytes per message, WAL
+ * flushes per second), since a tail on a shared 2-core VM is often waiting rather than work.
+ * Writes bench/results/messaging.json.
  * Env: MESSAGING_BENCH_DRIVERS (pglite,postgres); MESSAGING_BENCH_PG_URL (postgres://postgres@127.0.0.1:5432/postgres);
  *   MESSAGING_BENCH_WINDOW (32); MESSAGING_BENCH_WARMUP_MS (2000); MESSAGING_BENCH_MEASURE_MS (10000);
  *   MESSAGING_BENCH_TEXT_BYTES (100); MESSAGING_BENCH_ACK_MS (50: each client acks its latest event at most this
