@@ -11,7 +11,7 @@
  * preallocated padding.
  * Run (by bench/messaging.ts): node --import tsx bench/messaging-load.ts <args.json>; prints "RESULT <json>".
  */
-import { readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { appendFileSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
@@ -84,6 +84,14 @@ export interface PhaseResult {
   /** pg_stat_wal over the window: WAL bytes per delivered message, and WAL flushes (fsyncs) per second. */
   walBytesPerMsg: number | null;
   walSyncsPerSec: number | null;
+  /**
+   * The shape of the tail in time. longestGapMs: the longest stretch of the window in which no message reached any
+   * client (at 1,000 msg/s one is due every millisecond). tailInWorst5Pct: of the messages at or above the window's
+   * p99, the share sent within its five worst 100 ms stretches: near 100 when the tail is a few stalls in which
+   * everything waited, low when it is spread over the window.
+   */
+  longestGapMs: number;
+  tailInWorst5Pct: number | null;
 }
 
 /** bench/run.ts lists every bench/*.ts as a benchmark; this file is a helper process, so as a benchmark it is a no-op. */
@@ -119,7 +127,11 @@ let mode: 'idle' | 'window' | 'rate' = 'idle';
 let mStart = Infinity;
 let mEnd = -Infinity;
 let latency = new Float64Array(1 << 20);
+/** Receipt time (performance.now()) of each latency sample, same index. */
+let receivedAt = new Float64Array(1 << 20);
 let latCount = 0;
+/** MESSAGING_BENCH_TIMELINE: a file to which each window's samples are appended as "<epoch ms> <latency ms>" lines. */
+const TIMELINE_FILE = process.env.MESSAGING_BENCH_TIMELINE || null;
 let deliveredInWindow = 0;
 let sentInWindow = 0;
 let errorsInPhase: Record<string, number> = {};
@@ -128,13 +140,38 @@ let sentTotal = 0; // sends answered `sent`, all phases
 let deliveredTotal = 0; // partner messages received, all phases
 let inflightTotal = 0;
 
-function record(lat: number) {
+function record(now: number, lat: number) {
   if (latCount === latency.length) {
     const bigger = new Float64Array(latency.length * 2);
     bigger.set(latency);
     latency = bigger;
+    const biggerAt = new Float64Array(receivedAt.length * 2);
+    biggerAt.set(receivedAt);
+    receivedAt = biggerAt;
   }
+  receivedAt[latCount] = now;
   latency[latCount++] = lat;
+}
+
+/** See PhaseResult.longestGapMs and tailInWorst5Pct. Samples are in receipt order. */
+function tailShape(windowStart: number, windowEnd: number, p99: number): { longestGapMs: number; tailInWorst5Pct: number | null } {
+  let longest = 0;
+  let prev = windowStart;
+  const slow = new Map<number, number>();
+  let slowTotal = 0;
+  for (let i = 0; i < latCount; i++) {
+    const at = receivedAt[i]!;
+    if (at - prev > longest) longest = at - prev;
+    prev = at;
+    if (latency[i]! >= p99) {
+      const bucket = Math.floor((at - latency[i]! - windowStart) / 100);
+      slow.set(bucket, (slow.get(bucket) ?? 0) + 1);
+      slowTotal++;
+    }
+  }
+  if (windowEnd - prev > longest) longest = windowEnd - prev;
+  const worst5 = [...slow.values()].sort((a, b) => b - a).slice(0, 5).reduce((a, b) => a + b, 0);
+  return { longestGapMs: round(longest, 1), tailInWorst5Pct: slowTotal === 0 ? null : round((100 * worst5) / slowTotal, 0) };
 }
 
 function flushAck(c: Client) {
@@ -191,7 +228,7 @@ function onFrame(c: Client, raw: string) {
     deliveredTotal++;
     if (now >= mStart && now < mEnd) {
       deliveredInWindow++;
-      record(now - sentAt);
+      record(now, now - sentAt);
     }
     return;
   }
@@ -448,6 +485,12 @@ async function runPhase(clients: Client[], phase: PhaseResult['phase'], ratePerS
     else console.error(`${args.label} ${phase}: scoring backlog not drained (${left} left)`);
   }
   const windowMs = after.at - before.at;
+  if (TIMELINE_FILE) {
+    const lines = [`# ${args.label} ${phase} ${ratePerSec ?? 'max'}`];
+    for (let i = 0; i < latCount; i++) lines.push(`${(performance.timeOrigin + receivedAt[i]!).toFixed(1)} ${latency[i]!.toFixed(2)}`);
+    appendFileSync(TIMELINE_FILE, `${lines.join('\n')}\n`);
+  }
+  const shape = tailShape(mStart, mEnd, quantile(latency.slice(0, latCount).sort(), 0.99));
   const sorted = latency.subarray(0, latCount).sort();
   const wallSec = windowMs / 1000;
   const dbTicks = dbTicksBetween(before.db, after.db);
@@ -471,6 +514,7 @@ async function runPhase(clients: Client[], phase: PhaseResult['phase'], ratePerS
     hostBusyPct:
       before.host && after.host ? round((100 * (after.host.busy - before.host.busy)) / (after.host.total - before.host.total), 0) : null,
     ...stallsAndWal(before, after, windowMs, deliveredInWindow),
+    ...shape,
   };
 }
 

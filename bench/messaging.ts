@@ -25,7 +25,10 @@
  *   MESSAGING_BENCH_RATES (1000,2000,4000: after phase B, open-loop phases at these fixed rates against each server,
  *   so latency is also seen as a curve over load rather than at one point; empty: none);
  *   MESSAGING_BENCH_SERVER_ARGS (JSON array of node arguments that start the server, default
- *   ["bin/custodian.js","serve"]; it must print "Custodian listening on <url>").
+ *   ["bin/custodian.js","serve"]; it must print "Custodian listening on <url>");
+ *   MESSAGING_BENCH_TIMELINE (a file: every measured message's receipt time and latency is appended to it, one
+ *   "<epoch ms> <latency ms>" line each, under a "# <target> <phase> <rate>" line per window, to line a tail up
+ *   with what else happened on the host at the time).
  * Run: npm run bench -- messaging
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -384,6 +387,8 @@ const stalls = (r: PhaseResult) => ({
   ioFullPressurePct: r.ioFullPressurePct,
   walBytesPerMsg: r.walBytesPerMsg,
   walSyncsPerSec: r.walSyncsPerSec,
+  longestGapMs: r.longestGapMs,
+  tailInWorst5Pct: r.tailInWorst5Pct,
 });
 const count = (e: Record<string, number>) => Object.values(e).reduce((a, b) => a + b, 0);
 const fmt = (x: number | null) => (x === null || x === undefined ? '-' : String(x));
@@ -506,6 +511,7 @@ export default async function (): Promise<void> {
         'errors prime/max/half': [r.primeErrors, r.max.errors, r.half.errors].map(count).join('/'),
         'scoring lag max/half': r.max.scoringBacklogAtEnd === null ? '' : `${fmt(r.max.scoringBacklogAtEnd)}/${fmt(r.half.scoringBacklogAtEnd)}`,
         'half stall cpu/io %': `${fmt(r.half.cpuPressurePct)}/${fmt(r.half.ioPressurePct)}`,
+        'half gap ms, tail in worst 5': `${fmt(r.half.longestGapMs)}, ${fmt(r.half.tailInWorst5Pct)} %`,
       });
     };
     if (relay) row('relay (ceiling)', relay, '1');
@@ -523,7 +529,7 @@ export default async function (): Promise<void> {
     for (const d of DRIVERS) {
       const r = raw[d] as LoadResult | undefined;
       for (const f of r?.fixed ?? []) {
-        curve.push({ target: d, 'offered/s': fmt(f.offeredPerSec), 'deliv/s': fmt(f.deliveredPerSec), 'p50/p99 ms': `${fmt(f.p50Ms)} / ${fmt(f.p99Ms)}`, 'cpu% srv/pg/cli': `${fmt(f.watchedCpuPct)}/${fmt(f.dbCpuPct)}/${fmt(f.clientCpuPct)}`, 'host busy %': fmt(f.hostBusyPct), 'stall cpu/io %': `${fmt(f.cpuPressurePct)}/${fmt(f.ioPressurePct)}`, 'WAL B/msg, fsync/s': `${fmt(f.walBytesPerMsg)}, ${fmt(f.walSyncsPerSec)}`, 'scoring lag': fmt(f.scoringBacklogAtEnd) });
+        curve.push({ target: d, 'offered/s': fmt(f.offeredPerSec), 'deliv/s': fmt(f.deliveredPerSec), 'p50/p99 ms': `${fmt(f.p50Ms)} / ${fmt(f.p99Ms)}`, 'cpu% srv/pg/cli': `${fmt(f.watchedCpuPct)}/${fmt(f.dbCpuPct)}/${fmt(f.clientCpuPct)}`, 'host busy %': fmt(f.hostBusyPct), 'stall cpu/io %': `${fmt(f.cpuPressurePct)}/${fmt(f.ioPressurePct)}`, 'WAL B/msg, fsync/s': `${fmt(f.walBytesPerMsg)}, ${fmt(f.walSyncsPerSec)}`, 'scoring lag': fmt(f.scoringBacklogAtEnd), 'gap ms, tail in worst 5': `${fmt(f.longestGapMs)}, ${fmt(f.tailInWorst5Pct)} %` });
       }
     }
     if (curve.length > 0) console.table(curve);
