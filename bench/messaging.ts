@@ -380,7 +380,7 @@ async function withPostgresDatabase<T>(fn: (url: string) => Promise<T>): Promise
 
 /** CPU time per delivered message (µs): comparable across runs even when other work shares the host. */
 const usPerMsg = (pct: number | null, rate: number) => (pct === null || !rate ? null : Math.round((pct * 1e4) / rate));
-/** Host stalls and WAL over one window (see PhaseResult): what a latency tail waited for besides work. */
+/** Host stalls, WAL and the tail's shape over one window (see PhaseResult): what a latency tail waited for besides work. */
 const stalls = (r: PhaseResult) => ({
   cpuPressurePct: r.cpuPressurePct,
   ioPressurePct: r.ioPressurePct,
