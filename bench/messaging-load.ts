@@ -490,8 +490,9 @@ async function runPhase(clients: Client[], phase: PhaseResult['phase'], ratePerS
     for (let i = 0; i < latCount; i++) lines.push(`${(performance.timeOrigin + receivedAt[i]!).toFixed(1)} ${latency[i]!.toFixed(2)}`);
     appendFileSync(TIMELINE_FILE, `${lines.join('\n')}\n`);
   }
-  const shape = tailShape(mStart, mEnd, quantile(latency.slice(0, latCount).sort(), 0.99));
-  const sorted = latency.subarray(0, latCount).sort();
+  // A sorted copy: the samples themselves stay in receipt order, paired with receivedAt, for tailShape.
+  const sorted = latency.slice(0, latCount).sort();
+  const shape = tailShape(mStart, mEnd, quantile(sorted, 0.99));
   const wallSec = windowMs / 1000;
   const dbTicks = dbTicksBetween(before.db, after.db);
   const clientCpu = (after.client.user - before.client.user + after.client.system - before.client.system) / 1e6;

@@ -381,7 +381,7 @@ async function withPostgresDatabase<T>(fn: (url: string) => Promise<T>): Promise
 /** CPU time per delivered message (µs): comparable across runs even when other work shares the host. */
 const usPerMsg = (pct: number | null, rate: number) => (pct === null || !rate ? null : Math.round((pct * 1e4) / rate));
 /** Host stalls, WAL and the tail's shape over one window (see PhaseResult): what a latency tail waited for besides work. */
-const stalls = (r: PhaseResult) => ({
+const waitsAndTail = (r: PhaseResult) => ({
   cpuPressurePct: r.cpuPressurePct,
   ioPressurePct: r.ioPressurePct,
   ioFullPressurePct: r.ioFullPressurePct,
@@ -450,7 +450,7 @@ export default async function (): Promise<void> {
           backlogAtEndOfHalf: load.half.scoringBacklogAtEnd,
           drainAfterHalfMs: load.half.scoringDrainMs,
         },
-        atMax: { p50Ms: load.max.p50Ms, p99Ms: load.max.p99Ms, serverCpuPct: load.max.watchedCpuPct, dbCpuPct: load.max.dbCpuPct, clientCpuPct: load.max.clientCpuPct, hostBusyPct: load.max.hostBusyPct, ...stalls(load.max), errors: load.max.errors },
+        atMax: { p50Ms: load.max.p50Ms, p99Ms: load.max.p99Ms, serverCpuPct: load.max.watchedCpuPct, dbCpuPct: load.max.dbCpuPct, clientCpuPct: load.max.clientCpuPct, hostBusyPct: load.max.hostBusyPct, ...waitsAndTail(load.max), errors: load.max.errors },
         latencyByRate: load.fixed.map((f) => ({
           offeredPerSec: f.offeredPerSec,
           deliveredPerSec: f.deliveredPerSec,
@@ -460,10 +460,10 @@ export default async function (): Promise<void> {
           dbCpuPct: f.dbCpuPct,
           clientCpuPct: f.clientCpuPct,
           hostBusyPct: f.hostBusyPct,
-          ...stalls(f),
+          ...waitsAndTail(f),
           scoringBacklogAtEnd: f.scoringBacklogAtEnd,
         })),
-        atHalf: { offeredPerSec: load.half.offeredPerSec, p90Ms: load.half.p90Ms, maxMs: load.half.maxMs, serverCpuPct: load.half.watchedCpuPct, dbCpuPct: load.half.dbCpuPct, clientCpuPct: load.half.clientCpuPct, hostBusyPct: load.half.hostBusyPct, ...stalls(load.half), errors: load.half.errors },
+        atHalf: { offeredPerSec: load.half.offeredPerSec, p90Ms: load.half.p90Ms, maxMs: load.half.maxMs, serverCpuPct: load.half.watchedCpuPct, dbCpuPct: load.half.dbCpuPct, clientCpuPct: load.half.clientCpuPct, hostBusyPct: load.half.hostBusyPct, ...waitsAndTail(load.half), errors: load.half.errors },
       };
       if (profDir) {
         const top = summarizeProfile(profDir);
