@@ -14,7 +14,8 @@
  * each sample, load client, whole host) over each window; µs of CPU per delivered message stays comparable when
  * other work shares the host. Each window also reads the kernel's pressure stall totals (/proc/pressure: how long
  * runnable tasks waited for a CPU, and tasks for I/O) and, on PostgreSQL, pg_stat_wal (WAL bytes per message, WAL
- * flushes per second), since a tail on a shared 2-core VM is often waiting rather than work.
+ * flushes per second), since a tail on a shared 2-core VM is often waiting rather than work. Before each target a
+ * fixed CPU workload is timed (hostProbe), so that a run taken in one of this host's slow spells can be told apart.
  * Writes bench/results/messaging.json.
  * Env: MESSAGING_BENCH_DRIVERS (pglite,postgres); MESSAGING_BENCH_PG_URL (postgres://postgres@127.0.0.1:5432/postgres);
  *   MESSAGING_BENCH_WINDOW (32); MESSAGING_BENCH_WARMUP_MS (2000); MESSAGING_BENCH_MEASURE_MS (10000);
@@ -32,7 +33,7 @@
  * Run: npm run bench -- messaging
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
@@ -378,6 +379,34 @@ async function withPostgresDatabase<T>(fn: (url: string) => Promise<T>): Promise
   }
 }
 
+/**
+ * The host's speed just before a target is measured: a fixed single-threaded workload of the kinds the server's hot
+ * path does per message (JSON, a SHA-256, an AES-256-GCM seal of a message-sized body), run in this process while
+ * no child is. This shared VM's speed swings within minutes (the same workload has taken 1.6 times as long ten
+ * minutes apart), so a target's figures are read against the probe taken beside them, and two runs are comparable
+ * only when their probes are. `bestMs` is the fastest of five rounds (the first warms the JIT), `medianMs` the middle.
+ */
+function hostProbe(): { bestMs: number; medianMs: number } {
+  const key = randomBytes(32);
+  const body = Buffer.alloc(160, 7);
+  const frame = { type: 'event', seq: 0, event: { conversationId: 'c_probe', message: { id: 'm_probe', senderId: 'u_probe', text: 'x'.repeat(100) } } };
+  const round = () => {
+    const t0 = performance.now();
+    for (let i = 0; i < 5000; i++) {
+      const json = JSON.stringify({ ...frame, seq: i });
+      JSON.parse(json);
+      createHash('sha256').update(json).digest();
+      const c = createCipheriv('aes-256-gcm', key, randomBytes(12));
+      c.update(body);
+      c.final();
+      c.getAuthTag();
+    }
+    return performance.now() - t0;
+  };
+  const rounds = [round(), round(), round(), round(), round()].sort((a, b) => a - b);
+  return { bestMs: Number(rounds[0]!.toFixed(1)), medianMs: Number(rounds[2]!.toFixed(1)) };
+}
+
 /** CPU time per delivered message (µs): comparable across runs even when other work shares the host. */
 const usPerMsg = (pct: number | null, rate: number) => (pct === null || !rate ? null : Math.round((pct * 1e4) / rate));
 /** Host stalls, WAL and the tail's shape over one window (see PhaseResult): what a latency tail waited for besides work. */
@@ -407,8 +436,10 @@ export default async function (): Promise<void> {
   try {
     console.log(`  window ${WINDOW} sends/client, warm-up ${WARMUP_MS} ms, measured ${MEASURE_MS} ms per phase`);
     const loads: { driver: string; load: LoadResult; profDir: string | null }[] = [];
+    const probes: Record<string, { bestMs: number; medianMs: number }> = {};
     for (const driver of DRIVERS) {
       if (driver !== 'pglite' && driver !== 'postgres') throw new Error(`unknown driver ${driver}`);
+      probes[driver] = hostProbe();
       const run = driver === 'pglite' ? await measureServer('pglite', workDir, null) : await withPostgresDatabase((url) => measureServer('postgres', workDir, url));
       if ('skipped' in run) {
         console.log(`  postgres: skipped (${run.skipped})`);
@@ -421,6 +452,7 @@ export default async function (): Promise<void> {
     // The relay runs last so that it can also be measured at each server's half-load rate: its latency there is
     // the floor this host (load client and scheduling included) puts under any server's latency.
     // MESSAGING_BENCH_CEILING=<msg/s> skips the relay (quicker experiments); a real run measures it.
+    if (!FIXED_CEILING) probes.relay = hostProbe();
     const relay = FIXED_CEILING ? null : await measureRelay(workDir, loads.map((l) => l.load.half.offeredPerSec ?? 1));
     if (relay) raw.relay = relay;
     const ceilingPerSec = relay ? relay.max.deliveredPerSec : FIXED_CEILING!;
@@ -437,6 +469,7 @@ export default async function (): Promise<void> {
         ceilingPerSec,
         ratio,
         meetsTargets: ratio >= TARGET_RATIO && load.half.p99Ms <= TARGET_P99_MS,
+        hostProbe: probes[driver] ?? null,
         relayAtSameRate: floor ? { offeredPerSec: floor.offeredPerSec, p50Ms: floor.p50Ms, p99Ms: floor.p99Ms } : null,
         prime: { ms: load.primeMs, errors: load.primeErrors },
         cpuUsPerMsgAtMax: {
@@ -486,6 +519,7 @@ export default async function (): Promise<void> {
             deliveredPerSec: relay.max.deliveredPerSec,
             cpuUsPerMsgAtMax: { relay: usPerMsg(relay.max.watchedCpuPct, relay.max.deliveredPerSec), client: usPerMsg(relay.max.clientCpuPct, relay.max.deliveredPerSec) },
             primeMs: relay.primeMs,
+            hostProbe: probes.relay ?? null,
             atMax: relay.max,
             atHalf: relay.half,
           }
@@ -497,9 +531,10 @@ export default async function (): Promise<void> {
     writeFileSync(join(here, 'results', 'messaging.json'), `${JSON.stringify(out, null, 2)}\n`);
 
     const rows: Record<string, string>[] = [];
-    const row = (name: string, r: LoadResult, ratio: string) => {
+    const row = (name: string, r: LoadResult, ratio: string, probe: { bestMs: number } | undefined) => {
       rows.push({
         target: name,
+        'host probe ms': fmt(probe?.bestMs ?? null),
         'max deliv/s': fmt(r.max.deliveredPerSec),
         'max p50/p99 ms': `${fmt(r.max.p50Ms)} / ${fmt(r.max.p99Ms)}`,
         'half offered/s': fmt(r.half.offeredPerSec),
@@ -514,10 +549,10 @@ export default async function (): Promise<void> {
         'half gap ms, tail in worst 5': `${fmt(r.half.longestGapMs)}, ${fmt(r.half.tailInWorst5Pct)} %`,
       });
     };
-    if (relay) row('relay (ceiling)', relay, '1');
+    if (relay) row('relay (ceiling)', relay, '1', probes.relay);
     for (const d of DRIVERS) {
       const r = raw[d] as LoadResult | undefined;
-      if (r) row(d, r, (r.max.deliveredPerSec / ceilingPerSec).toFixed(3));
+      if (r) row(d, r, (r.max.deliveredPerSec / ceilingPerSec).toFixed(3), probes[d]);
       else rows.push({ target: d, 'max deliv/s': 'skipped' });
     }
     loads.forEach(({ driver }, i) => {
