@@ -382,8 +382,8 @@ async function withPostgresDatabase<T>(fn: (url: string) => Promise<T>): Promise
 /**
  * The host's speed just before a target is measured: a fixed single-threaded workload of the kinds the server's hot
  * path does per message (JSON, a SHA-256, an AES-256-GCM seal of a message-sized body), run in this process while
- * no child is. This shared VM's speed swings within minutes (the same workload has taken 1.6 times as long ten
- * minutes apart), so a target's figures are read against the probe taken beside them, and two runs are comparable
+ * no child is. This shared VM's speed swings within minutes (the same workload has taken 1.7 times as long half an
+ * hour apart), so a target's figures are read against the probe taken beside them, and two runs are comparable
  * only when their probes are. `bestMs` is the fastest of five rounds (the first warms the JIT), `medianMs` the middle.
  */
 function hostProbe(): { bestMs: number; medianMs: number } {
