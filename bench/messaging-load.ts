@@ -70,6 +70,11 @@ export interface PhaseResult {
   scoringBacklogAtEnd: number | null;
   scoringDrainMs: number | null;
   watchedCpuPct: number | null;
+  /**
+   * The watched processes' CPU split by thread, in % of one core: each main thread, the server's scoring thread
+   * (named by src/safety/async-worker.ts) and every other thread (V8's GC and compiler helpers, libuv's pool).
+   */
+  watchedThreadsCpuPct: { main: number; scoring: number; other: number } | null;
   dbCpuPct: number | null;
   clientCpuPct: number;
   hostBusyPct: number | null;
@@ -351,11 +356,46 @@ async function walTotals(): Promise<{ bytes: number; syncs: number } | null> {
 interface CpuSnapshot {
   at: number;
   watched: number | null;
+  watchedThreads: { main: number; scoring: number; other: number } | null;
   db: Map<number, number> | null;
   client: NodeJS.CpuUsage;
   host: { busy: number; total: number } | null;
   pressure: { cpuSome: number; ioSome: number; ioFull: number } | null;
   wal: { bytes: number; syncs: number } | null;
+}
+
+/** The name the server's scoring thread gives itself (SCORING_THREAD_NAME in src/safety/async-worker.ts). */
+const SCORING_THREAD = 'custodian-score';
+
+/**
+ * CPU ticks of the watched processes by thread: main (the thread whose id is the process id), the scoring thread,
+ * and the rest. A thread that exits inside a window is missed; the server's threads live as long as it does.
+ */
+function threadTicks(pids: number[]): { main: number; scoring: number; other: number } | null {
+  if (pids.length === 0) return null;
+  const out = { main: 0, scoring: 0, other: 0 };
+  for (const pid of pids) {
+    let tids: string[];
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      return null;
+    }
+    for (const tid of tids) {
+      try {
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        const ticks = Number(fields[11]) + Number(fields[12]);
+        const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        if (Number(tid) === pid) out.main += ticks;
+        else if (comm === SCORING_THREAD) out.scoring += ticks;
+        else out.other += ticks;
+      } catch {
+        // the thread exited between the listing and the read
+      }
+    }
+  }
+  return out;
 }
 
 function sumTicks(pids: number[]): number | null {
@@ -402,7 +442,7 @@ function dbTicksBetween(before: Map<number, number> | null, after: Map<number, n
 
 async function snapshot(): Promise<CpuSnapshot> {
   const wal = await walTotals();
-  return { at: performance.now(), watched: sumTicks(args.watchPids), db: dbBackendTicks(), client: process.cpuUsage(), host: hostTicks(), pressure: pressureTotals(), wal };
+  return { at: performance.now(), watched: sumTicks(args.watchPids), watchedThreads: threadTicks(args.watchPids), db: dbBackendTicks(), client: process.cpuUsage(), host: hostTicks(), pressure: pressureTotals(), wal };
 }
 
 const CLK_TCK = 100; // Linux USER_HZ
@@ -510,6 +550,7 @@ async function runPhase(clients: Client[], phase: PhaseResult['phase'], ratePerS
     scoringBacklogAtEnd,
     scoringDrainMs,
     watchedCpuPct: before.watched === null || after.watched === null ? null : round((100 * (after.watched - before.watched)) / CLK_TCK / wallSec, 0),
+    watchedThreadsCpuPct: threadsPct(before.watchedThreads, after.watchedThreads, wallSec),
     dbCpuPct: dbTicks === null ? null : round((100 * dbTicks) / CLK_TCK / wallSec, 0),
     clientCpuPct: round((100 * clientCpu) / wallSec, 0),
     hostBusyPct:
@@ -517,6 +558,16 @@ async function runPhase(clients: Client[], phase: PhaseResult['phase'], ratePerS
     ...stallsAndWal(before, after, windowMs, deliveredInWindow),
     ...shape,
   };
+}
+
+function threadsPct(
+  before: { main: number; scoring: number; other: number } | null,
+  after: { main: number; scoring: number; other: number } | null,
+  wallSec: number,
+) {
+  if (!before || !after) return null;
+  const pct = (k: 'main' | 'scoring' | 'other') => round((100 * (after[k] - before[k])) / CLK_TCK / wallSec, 0);
+  return { main: pct('main'), scoring: pct('scoring'), other: pct('other') };
 }
 
 function stallsAndWal(before: CpuSnapshot, after: CpuSnapshot, windowMs: number, delivered: number) {

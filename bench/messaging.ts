@@ -409,6 +409,23 @@ function hostProbe(): { bestMs: number; medianMs: number } {
 
 /** CPU time per delivered message (µs): comparable across runs even when other work shares the host. */
 const usPerMsg = (pct: number | null, rate: number) => (pct === null || !rate ? null : Math.round((pct * 1e4) / rate));
+/**
+ * CPU per delivered message in one window, by where it went: the server's main thread, its scoring thread and its
+ * other threads (V8's helpers, libuv), the database's backends, the load client, and the whole host (every core,
+ * idle excluded). Comparing the maximum with half load shows what half load pays per message that the maximum
+ * does not: scoring, deferred during an overload and paid as it comes at half load, and smaller batches.
+ */
+const cpuPerMessage = (r: PhaseResult) => {
+  const t = r.watchedThreadsCpuPct;
+  return {
+    serverMain: usPerMsg(t?.main ?? null, r.deliveredPerSec),
+    scoring: usPerMsg(t?.scoring ?? null, r.deliveredPerSec),
+    serverOther: usPerMsg(t?.other ?? null, r.deliveredPerSec),
+    db: usPerMsg(r.dbCpuPct, r.deliveredPerSec),
+    client: usPerMsg(r.clientCpuPct, r.deliveredPerSec),
+    host: usPerMsg(r.hostBusyPct === null ? null : r.hostBusyPct * cpus().length, r.deliveredPerSec),
+  };
+};
 /** Host stalls, WAL and the tail's shape over one window (see PhaseResult): what a latency tail waited for besides work. */
 const waitsAndTail = (r: PhaseResult) => ({
   cpuPressurePct: r.cpuPressurePct,
@@ -477,6 +494,7 @@ export default async function (): Promise<void> {
           db: usPerMsg(load.max.dbCpuPct, load.max.deliveredPerSec),
           client: usPerMsg(load.max.clientCpuPct, load.max.deliveredPerSec),
         },
+        cpuUsPerMsg: { atMax: cpuPerMessage(load.max), atHalf: cpuPerMessage(load.half) },
         asyncScoring: {
           backlogAtEndOfMax: load.max.scoringBacklogAtEnd,
           drainAfterMaxMs: load.max.scoringDrainMs,
@@ -568,6 +586,19 @@ export default async function (): Promise<void> {
       }
     }
     if (curve.length > 0) console.table(curve);
+    const perMessage: Record<string, string>[] = [];
+    for (const d of DRIVERS) {
+      const r = raw[d] as LoadResult | undefined;
+      if (!r) continue;
+      for (const [phase, w] of [['max', r.max], ['half', r.half]] as const) {
+        const c = cpuPerMessage(w);
+        perMessage.push({ target: d, phase, 'deliv/s': fmt(w.deliveredPerSec), 'server main': fmt(c.serverMain), scoring: fmt(c.scoring), 'server other': fmt(c.serverOther), database: fmt(c.db), 'load client': fmt(c.client), host: fmt(c.host) });
+      }
+    }
+    if (perMessage.length > 0) {
+      console.log('  CPU µs per delivered message, at the maximum and at half load:');
+      console.table(perMessage);
+    }
     for (const e of results) {
       if (e.driver === 'postgres' && !e.skipped) {
         console.log(
