@@ -75,6 +75,12 @@ export interface PhaseResult {
    * (named by src/safety/async-worker.ts) and every other thread (V8's GC and compiler helpers, libuv's pool).
    */
   watchedThreadsCpuPct: { main: number; scoring: number; other: number } | null;
+  /**
+   * Read- and write-type system calls per delivered message, of the watched processes and of the load client. On
+   * this VM a system call on a socket is dear, and under overload one call carries many messages' frames.
+   */
+  watchedSyscallsPerMsg: number | null;
+  clientSyscallsPerMsg: number | null;
   dbCpuPct: number | null;
   clientCpuPct: number;
   hostBusyPct: number | null;
@@ -357,6 +363,9 @@ interface CpuSnapshot {
   at: number;
   watched: number | null;
   watchedThreads: { main: number; scoring: number; other: number } | null;
+  /** read- and write-type system calls (/proc/<pid>/io syscr + syscw) of the watched processes and of this one */
+  watchedSyscalls: number | null;
+  clientSyscalls: number | null;
   db: Map<number, number> | null;
   client: NodeJS.CpuUsage;
   host: { busy: number; total: number } | null;
@@ -396,6 +405,21 @@ function threadTicks(pids: number[]): { main: number; scoring: number; other: nu
     }
   }
   return out;
+}
+
+/** Read- and write-type system calls so far (syscr + syscw of /proc/<pid>/io), summed over processes. */
+function syscallCount(pids: (number | 'self')[]): number | null {
+  if (pids.length === 0) return null;
+  let sum = 0;
+  for (const pid of pids) {
+    try {
+      const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+      sum += Number(/syscr: (\d+)/.exec(io)?.[1]) + Number(/syscw: (\d+)/.exec(io)?.[1]);
+    } catch {
+      return null;
+    }
+  }
+  return Number.isFinite(sum) ? sum : null;
 }
 
 function sumTicks(pids: number[]): number | null {
@@ -442,7 +466,7 @@ function dbTicksBetween(before: Map<number, number> | null, after: Map<number, n
 
 async function snapshot(): Promise<CpuSnapshot> {
   const wal = await walTotals();
-  return { at: performance.now(), watched: sumTicks(args.watchPids), watchedThreads: threadTicks(args.watchPids), db: dbBackendTicks(), client: process.cpuUsage(), host: hostTicks(), pressure: pressureTotals(), wal };
+  return { at: performance.now(), watched: sumTicks(args.watchPids), watchedThreads: threadTicks(args.watchPids), watchedSyscalls: syscallCount(args.watchPids), clientSyscalls: syscallCount(['self']), db: dbBackendTicks(), client: process.cpuUsage(), host: hostTicks(), pressure: pressureTotals(), wal };
 }
 
 const CLK_TCK = 100; // Linux USER_HZ
@@ -551,6 +575,8 @@ async function runPhase(clients: Client[], phase: PhaseResult['phase'], ratePerS
     scoringDrainMs,
     watchedCpuPct: before.watched === null || after.watched === null ? null : round((100 * (after.watched - before.watched)) / CLK_TCK / wallSec, 0),
     watchedThreadsCpuPct: threadsPct(before.watchedThreads, after.watchedThreads, wallSec),
+    watchedSyscallsPerMsg: perDelivered(before.watchedSyscalls, after.watchedSyscalls, deliveredInWindow),
+    clientSyscallsPerMsg: perDelivered(before.clientSyscalls, after.clientSyscalls, deliveredInWindow),
     dbCpuPct: dbTicks === null ? null : round((100 * dbTicks) / CLK_TCK / wallSec, 0),
     clientCpuPct: round((100 * clientCpu) / wallSec, 0),
     hostBusyPct:
@@ -559,6 +585,9 @@ async function runPhase(clients: Client[], phase: PhaseResult['phase'], ratePerS
     ...shape,
   };
 }
+
+const perDelivered = (before: number | null, after: number | null, delivered: number) =>
+  before === null || after === null || delivered === 0 ? null : round((after - before) / delivered, 2);
 
 function threadsPct(
   before: { main: number; scoring: number; other: number } | null,

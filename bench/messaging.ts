@@ -413,7 +413,8 @@ const usPerMsg = (pct: number | null, rate: number) => (pct === null || !rate ? 
  * CPU per delivered message in one window, by where it went: the server's main thread, its scoring thread and its
  * other threads (V8's helpers, libuv), the database's backends, the load client, and the whole host (every core,
  * idle excluded). Comparing the maximum with half load shows what half load pays per message that the maximum
- * does not: scoring, deferred during an overload and paid as it comes at half load, and smaller batches.
+ * does not: scoring, deferred during an overload and paid as it comes at half load, and smaller batches. The
+ * server's and the load client's system calls per message (read and write kinds) show the batching.
  */
 const cpuPerMessage = (r: PhaseResult) => {
   const t = r.watchedThreadsCpuPct;
@@ -424,6 +425,8 @@ const cpuPerMessage = (r: PhaseResult) => {
     db: usPerMsg(r.dbCpuPct, r.deliveredPerSec),
     client: usPerMsg(r.clientCpuPct, r.deliveredPerSec),
     host: usPerMsg(r.hostBusyPct === null ? null : r.hostBusyPct * cpus().length, r.deliveredPerSec),
+    serverSyscalls: r.watchedSyscallsPerMsg,
+    clientSyscalls: r.clientSyscallsPerMsg,
   };
 };
 /** Host stalls, WAL and the tail's shape over one window (see PhaseResult): what a latency tail waited for besides work. */
@@ -592,7 +595,7 @@ export default async function (): Promise<void> {
       if (!r) continue;
       for (const [phase, w] of [['max', r.max], ['half', r.half]] as const) {
         const c = cpuPerMessage(w);
-        perMessage.push({ target: d, phase, 'deliv/s': fmt(w.deliveredPerSec), 'server main': fmt(c.serverMain), scoring: fmt(c.scoring), 'server other': fmt(c.serverOther), database: fmt(c.db), 'load client': fmt(c.client), host: fmt(c.host) });
+        perMessage.push({ target: d, phase, 'deliv/s': fmt(w.deliveredPerSec), 'server main': fmt(c.serverMain), scoring: fmt(c.scoring), 'server other': fmt(c.serverOther), database: fmt(c.db), 'load client': fmt(c.client), host: fmt(c.host), 'syscalls/msg srv/cli': `${fmt(c.serverSyscalls)}/${fmt(c.clientSyscalls)}` });
       }
     }
     if (perMessage.length > 0) {
