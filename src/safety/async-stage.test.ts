@@ -20,7 +20,7 @@ function threadNames(): string[] {
   });
 }
 
-test('the worker thread scores in order, records detections without text and is named', async (t) => {
+test('the worker thread records detections without text, and is named', async (t) => {
   const db = await openDb({ driver: 'pglite' });
   t.after(() => db.close());
   await runMigrations(db, knownContentMigrations);
