@@ -313,11 +313,15 @@ function connect(spec: LoadClientSpec, index: number): Promise<Client> {
 }
 
 // --- CPU sampling -------------------------------------------------------------------------------------------
+/** utime + stime (clock ticks) and the name from a /proc stat line, of a process or of one of its threads. */
+function parseStat(stat: string): { ticks: number; comm: string } {
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { ticks: Number(fields[11]) + Number(fields[12]), comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) };
+}
+
 function procTicks(pid: number): number | null {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]); // utime + stime, in clock ticks
+    return parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8')).ticks;
   } catch {
     return null;
   }
@@ -392,10 +396,7 @@ function threadTicks(pids: number[]): { main: number; scoring: number; other: nu
     }
     for (const tid of tids) {
       try {
-        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        const ticks = Number(fields[11]) + Number(fields[12]);
-        const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        const { ticks, comm } = parseStat(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'));
         if (Number(tid) === pid) out.main += ticks;
         else if (comm === SCORING_THREAD) out.scoring += ticks;
         else out.other += ticks;
